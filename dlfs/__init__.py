@@ -1,0 +1,17 @@
+"""Support package for *Deep Learning from Scratch, graded*.
+
+Small, plain modules that notebooks and tests import:
+
+- :mod:`dlfs.data`      -- offline datasets (MNIST) with checksums, and the download path
+- :mod:`dlfs.synthetic` -- seeded toy data: regression lines, two moons, spirals
+- :mod:`dlfs.gradcheck` -- numerical gradients and relative error
+- :mod:`dlfs.grading`   -- checks used by graded test cells, with learner-facing hints
+- :mod:`dlfs.monitor`   -- a live training monitor with a static fallback figure
+- :mod:`dlfs.build`     -- the course build: text sources -> nbgrader source -> release
+
+It holds no solution of any exercise: a learner may read every file in it.
+This file imports nothing heavy so that ``python3 -m dlfs`` can bootstrap the
+virtual environment with the standard library alone.
+"""
+
+__version__ = "0.1.0"

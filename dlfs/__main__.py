@@ -1,0 +1,93 @@
+"""The course's two set-up commands, using only the standard library.
+
+    python3 -m dlfs start   # install into .venv, then open JupyterLab on notebooks/
+    python3 -m dlfs test    # install into .venv, then run the whole test suite
+
+and, for contributors and instructors:
+
+    python3 -m dlfs install # only install (or refresh) .venv
+    python3 -m dlfs release # rebuild solutions/*.ipynb and notebooks/ from the text sources
+
+Run from any directory with any Python >= 3.11; the virtual environment lives in
+``.venv`` at the repository root. A re-run skips pip when requirements.txt and
+pyproject.toml have not changed since the last successful install.
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".dlfs-install-stamp"
+USAGE = __doc__
+
+
+def _install_fingerprint():
+    digest = hashlib.sha256()
+    for name in ("requirements.txt", "pyproject.toml"):
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _env_with_venv_on_path():
+    # nbgrader runs `alembic` from PATH to create its gradebook: the venv's bin/
+    # must come first for every command started from here.
+    env = dict(os.environ)
+    env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
+    env["VIRTUAL_ENV"] = str(VENV)
+    env.pop("PYTHONHOME", None)
+    return env
+
+
+def install():
+    """Create .venv if needed and install the course into it (idempotent)."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"This course needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
+    if not PYTHON.exists():
+        print(f"[dlfs] creating the virtual environment {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    fingerprint = _install_fingerprint()
+    if STAMP.exists() and STAMP.read_text() == fingerprint:
+        return
+    print("[dlfs] installing the course's packages into .venv (a few minutes the first time)", flush=True)
+    subprocess.run(
+        [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q",
+         "-r", str(ROOT / "requirements.txt"), "-e", str(ROOT)],
+        check=True, env=_env_with_venv_on_path(),
+    )
+    STAMP.write_text(fingerprint)
+
+
+def _run_in_venv(args):
+    """Run ``python -m <args>`` with the venv's interpreter; return its exit code."""
+    return subprocess.run([str(PYTHON), *args], cwd=ROOT, env=_env_with_venv_on_path()).returncode
+
+
+def main(argv):
+    if len(argv) != 1 or argv[0] not in {"start", "test", "install", "release"}:
+        print(USAGE)
+        return 2
+    command = argv[0]
+    try:
+        install()
+    except subprocess.CalledProcessError as error:
+        print(f"[dlfs] installation failed ({error}). Check your network connection to PyPI, "
+              "then run the same command again; delete .venv to start from scratch.")
+        return 1
+    if command == "install":
+        return 0
+    if command == "start":
+        return _run_in_venv(["-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT / 'notebooks'}"])
+    if command == "test":
+        return _run_in_venv(["-m", "pytest", "tests"])
+    return _run_in_venv(["-m", "dlfs.build"])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,29 @@
+"""nbgrader configuration for the course. Run nbgrader commands from this directory.
+
+    solutions/<assignment>/       nbgrader source (instructor version; built by `python3 -m dlfs release`)
+    notebooks/<assignment>/       the release learners get (generated; committed)
+    autograder/submitted/<student>/<assignment>/   collected submissions      (ignored by git)
+    autograder/autograded/...     autograded copies                           (ignored by git)
+    autograder/feedback/...       feedback HTML                               (ignored by git)
+    autograder/gradebook.db       the SQLite gradebook                        (ignored by git)
+"""
+
+import os
+
+c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+here = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.course_id = "dlfs"
+c.CourseDirectory.root = here
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+c.CourseDirectory.submitted_directory = os.path.join("autograder", "submitted")
+c.CourseDirectory.autograded_directory = os.path.join("autograder", "autograded")
+c.CourseDirectory.feedback_directory = os.path.join("autograder", "feedback")
+c.CourseDirectory.solution_directory = os.path.join("autograder", "solution")
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(here, "autograder", "gradebook.db")
+# The text sources (*.pct.py) stay out of the release and of the autograded copies.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.pct.py"]
+
+# Seconds per cell: a looping answer is interrupted and only the cells that need it lose points.
+c.Execute.timeout = 60  # nbgrader's ExecutePreprocessor

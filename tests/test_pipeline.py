@@ -1,0 +1,83 @@
+"""nbgrader's own pipeline, end to end, on a temporary copy of the course:
+generate_assignment (via the build), autograde, generate_feedback, export."""
+
+import pytest
+
+from course import solved, with_answer
+from dlfs.build import chapters
+from course import REPO
+
+CHAPTERS = chapters(REPO)
+# One plausible mistake per chapter for the "single wrong answer" submission: (answer id, code).
+SINGLE_MISTAKE = {
+    "01_linear_regression": ("mse_gradients", '''
+def mse_gradients(X, y, W, b):
+    r = X @ W + b - y
+    return X.T @ r / len(X), r.sum(axis=0) / len(X)   # forgot the factor 2
+'''),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(built_course):
+    """Three submissions per chapter, autograded, with feedback and an export."""
+    course = built_course
+    for chapter in CHAPTERS:
+        release, source = course.release(chapter), course.source(chapter)
+        course.submit("solver", chapter, solved(release, source))
+        course.submit("untouched", chapter, release)
+        answer_id, code = SINGLE_MISTAKE[chapter]
+        course.submit("one_mistake", chapter, with_answer(solved(release, source), answer_id, code))
+        course.nbgrader("autograde", chapter)
+        course.nbgrader("generate_feedback", chapter)
+    return course, course.export()
+
+
+def _auto_points(course, chapter):
+    """{test grade_id: points} of the autograded test cells."""
+    return {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
+            for c in course.source(chapter).cells
+            if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")}
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_solution_gets_every_automatic_point(chapter, graded):
+    course, export = graded
+    scores = course.scores(chapter, "solver")
+    auto = _auto_points(course, chapter)
+    assert auto, "a chapter needs autograded tests"
+    for grade_id, points in auto.items():
+        assert scores[grade_id] == (points, points), (grade_id, scores[grade_id])
+    assert float(export[("solver", chapter)]["score"]) == sum(auto.values())
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_untouched_release_scores_zero_without_timeouts(chapter, graded):
+    course, export = graded
+    assert all(score == 0 for score, _ in course.scores(chapter, "untouched").values())
+    assert float(export[("untouched", chapter)]["score"]) == 0
+    outputs = [o for c in course.autograded(chapter, "untouched").cells for o in c.get("outputs", [])]
+    errors = [o for o in outputs if o.output_type == "error"]
+    assert errors, "the release should fail its tests"
+    assert not [o for o in errors if "Timeout" in o.ename], "a release cell hit the timeout"
+    assert {o.ename for o in errors} <= {"NotImplementedError", "GradingError", "NameError"}, \
+        {o.ename for o in errors}
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_single_mistake_loses_only_its_exercise(chapter, graded):
+    course, export = graded
+    answer_id, _ = SINGLE_MISTAKE[chapter]
+    scores = course.scores(chapter, "one_mistake")
+    auto = _auto_points(course, chapter)
+    lost = {grade_id for grade_id in auto if scores[grade_id][0] < auto[grade_id]}
+    assert lost == {f"test_{answer_id}"}, lost
+    assert float(export[("one_mistake", chapter)]["score"]) == sum(auto.values()) - auto[f"test_{answer_id}"]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+@pytest.mark.parametrize("student", ["solver", "untouched", "one_mistake"])
+def test_feedback_html_exists(chapter, student, graded):
+    course, _ = graded
+    html = course.feedback_html(chapter, student).read_text()
+    assert "<html" in html.lower() and chapter in html
