@@ -9,7 +9,9 @@ Each chapter is authored once, as a jupytext percent-format file
                                                ### BEGIN HIDDEN TESTS / ### END HIDDEN TESTS)
     # %% [markdown] written="q_lr" points=2     a manually graded written answer
 
-``export=true`` marks a solved building block for later chapters. The build
+``export=true`` marks a solved building block for later chapters; ``demo=true`` marks a
+cell that only shows something (a training run, a plot) and that no test cell depends
+on, so the test suite may skip it when it tries many answers quickly. The build
 
 1. writes ``solutions/NN_topic/NN_topic.ipynb`` (nbgrader's source notebook, not
    committed) with nbgrader's cell metadata and no outputs;
@@ -63,10 +65,12 @@ def _nbgrader_metadata(cell, where):
     """Translate the short header keys into nbgrader's cell metadata (schema 3)."""
     # jupytext records layout details (blank lines between cells) that nbgrader does not need
     meta = {k: v for k, v in cell.metadata.items() if k not in JUPYTEXT_LAYOUT_KEYS}
-    known = {"answer", "tests", "written", "points", "export"}
+    known = {"answer", "tests", "written", "points", "export", "demo"}
     unknown = set(meta) - known
     if unknown:
         raise BuildError(f"{where}: unknown cell header key(s) {sorted(unknown)}; use {sorted(known)}.")
+    if meta.get("demo") and any(k in meta for k in ("answer", "tests", "written", "export")):
+        raise BuildError(f"{where}: a demo=true cell cannot be graded or exported.")
     kinds = [k for k in ("answer", "tests", "written") if k in meta]
     if len(kinds) > 1:
         raise BuildError(f"{where}: a cell is one of answer/tests/written, not {kinds}.")
@@ -108,7 +112,7 @@ def source_notebook(path):
     for index, cell in enumerate(text_nb.cells):
         where = f"{path.name}, cell {index + 1}"
         nbgrader = _nbgrader_metadata(cell, where)
-        metadata = {}
+        metadata = {"demo": True} if cell.metadata.get("demo") else {}
         if nbgrader:
             if nbgrader["grade_id"] in seen:
                 raise BuildError(f"{where}: duplicate id {nbgrader['grade_id']!r}.")

@@ -34,7 +34,8 @@ def _inside(directory):
 
 
 def run_tests(notebook, directory, answers=None):
-    """Execute the code cells in order; returns {test grade_id: None if passed else the error text}.
+    """Execute the code cells in order, except ``demo`` cells (which no test depends on);
+    returns {test grade_id: None if passed else the error text}.
 
     Args:
         notebook: an nbformat notebook with nbgrader metadata (a source or a release notebook).
@@ -48,7 +49,7 @@ def run_tests(notebook, directory, answers=None):
     results = {}
     with _inside(directory):
         for cell in notebook.cells:
-            if cell.cell_type != "code":
+            if cell.cell_type != "code" or cell.metadata.get("demo"):
                 continue
             meta = cell.metadata.get("nbgrader", {})
             source = answers.get(meta.get("grade_id"), cell.source)

@@ -243,7 +243,7 @@ check_close(b_got, np.zeros(1), "b after 0 steps")
 # %% [markdown]
 # Now 200 steps with $\eta = 0.1$ on our data; the loss should fall to the noise level (about $0.5^2 = 0.25$).
 
-# %%
+# %% demo=true
 W_gd, b_gd, losses_gd = gradient_descent(X, y, lr=0.1, n_steps=200)
 print(f"gradient descent, 200 steps: W = {W_gd.ravel()}, b = {b_gd}, loss {losses_gd[0]:.3f} -> {losses_gd[-1]:.4f}")
 
@@ -298,7 +298,7 @@ check_close(W_got, theta_ref[:3], "W on random data")
 check_close(b_got, theta_ref[3], "b on random data")
 ### END HIDDEN TESTS
 
-# %%
+# %% demo=true
 print(f"closed form:                 W = {np.ravel(W_cf)}, b = {np.ravel(b_cf)}   (true: W = 2, b = 1)")
 print(f"gradient descent, 200 steps: W = {W_gd.ravel()}, b = {b_gd}")
 
@@ -471,7 +471,7 @@ with unchanged("MSELayer", y_pred=yp_, y=yt_):
 #
 # The `TrainingMonitor` draws the loss live while the loop runs, and leaves a static figure behind.
 
-# %%
+# %% demo=true
 class LinearRegressionGraph:
     """y_pred = X @ W + b with an MSE loss, as three layers."""
 
@@ -510,7 +510,7 @@ print(f"W = {graph.mul.W.ravel()}, b = {graph.add.b}")
 # %% [markdown]
 # ### The fitted line
 
-# %%
+# %% demo=true
 grid = np.linspace(X.min(), X.max(), 50).reshape(-1, 1)
 fig, ax = plt.subplots(figsize=(5, 3.5))
 ax.scatter(X[:, 0], y[:, 0], s=12, alpha=0.6, label="data")
@@ -528,7 +528,7 @@ plt.show()
 # eigenvalue $\lambda_{\max}$ the error is multiplied by $(1 - \eta\lambda_{\max})$ at every step, so
 # gradient descent converges only when $\eta < 2/\lambda_{\max}$. Let's measure it.
 
-# %%
+# %% demo=true
 A = np.hstack([X, np.ones((len(X), 1))])
 lambda_max = np.linalg.eigvalsh(2 / len(X) * A.T @ A).max()
 print(f"lambda_max = {lambda_max:.3f}  ->  GD diverges for lr > 2 / lambda_max = {2 / lambda_max:.4f}")
