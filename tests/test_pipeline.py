@@ -1,6 +1,8 @@
 """nbgrader's own pipeline, end to end, on a temporary copy of the course:
 generate_assignment (via the build), autograde, generate_feedback, export."""
 
+import importlib
+
 import pytest
 
 from course import solved, with_answer
@@ -8,14 +10,11 @@ from dlfs.build import chapters
 from course import REPO
 
 CHAPTERS = chapters(REPO)
-# One plausible mistake per chapter for the "single wrong answer" submission: (answer id, code).
-SINGLE_MISTAKE = {
-    "01_linear_regression": ("mse_gradients", '''
-def mse_gradients(X, y, W, b):
-    r = X @ W + b - y
-    return X.T @ r / len(X), r.sum(axis=0) / len(X)   # forgot the factor 2
-'''),
-}
+
+
+def single_mistake(chapter):
+    """(answer id, code) of the chapter's "single wrong answer" submission, from tests/variants/chNN.py."""
+    return importlib.import_module(f"variants.ch{chapter[:2]}").SINGLE_MISTAKE
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +25,7 @@ def graded(built_course):
         release, source = course.release(chapter), course.source(chapter)
         course.submit("solver", chapter, solved(release, source))
         course.submit("untouched", chapter, release)
-        answer_id, code = SINGLE_MISTAKE[chapter]
+        answer_id, code = single_mistake(chapter)
         course.submit("one_mistake", chapter, with_answer(solved(release, source), answer_id, code))
         course.nbgrader("autograde", chapter)
         course.nbgrader("generate_feedback", chapter)
@@ -67,7 +66,7 @@ def test_untouched_release_scores_zero_without_timeouts(chapter, graded):
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_single_mistake_loses_only_its_exercise(chapter, graded):
     course, export = graded
-    answer_id, _ = SINGLE_MISTAKE[chapter]
+    answer_id, _ = single_mistake(chapter)
     scores = course.scores(chapter, "one_mistake")
     auto = _auto_points(course, chapter)
     lost = {grade_id for grade_id in auto if scores[grade_id][0] < auto[grade_id]}

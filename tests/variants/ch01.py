@@ -67,6 +67,13 @@ class MSELayer:
         {backward}
 '''
 
+# The pipeline test's submission with exactly one wrong answer (only its exercise may lose points).
+SINGLE_MISTAKE = ("mse_gradients", '''
+def mse_gradients(X, y, W, b):
+    r = X @ W + b - y
+    return X.T @ r / len(X), r.sum(axis=0) / len(X)   # forgot the factor 2
+''')
+
 VARIANTS = [
     # mse_loss
     ("mse_loss", "loop over the batch", _MSE.format(body="""total = 0.0
