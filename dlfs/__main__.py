@@ -64,6 +64,14 @@ def install():
     STAMP.write_text(fingerprint)
 
 
+def jupyter_lab_options():
+    """JupyterLab rooted at notebooks/ (JupyterLab refuses to run as root unless told: containers do)."""
+    options = [f"--ServerApp.root_dir={ROOT / 'notebooks'}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        options.append("--allow-root")
+    return options
+
+
 def _run_in_venv(args):
     """Run ``python -m <args>`` with the venv's interpreter; return its exit code."""
     return subprocess.run([str(PYTHON), *args], cwd=ROOT, env=_env_with_venv_on_path()).returncode
@@ -83,7 +91,7 @@ def main(argv):
     if command == "install":
         return 0
     if command == "start":
-        return _run_in_venv(["-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT / 'notebooks'}"])
+        return _run_in_venv(["-m", "jupyter", "lab", *jupyter_lab_options()])
     if command == "test":
         return _run_in_venv(["-m", "pytest", "tests"])
     return _run_in_venv(["-m", "dlfs.build"])

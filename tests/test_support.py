@@ -1,0 +1,138 @@
+"""dlfs.gradcheck, dlfs.synthetic, dlfs.grading: the helpers notebooks and graded tests rely on."""
+
+import numpy as np
+import pytest
+
+from dlfs import grading
+from dlfs.gradcheck import numerical_gradient, numerical_gradient_array, rel_error
+from dlfs.synthetic import make_moons, make_regression, make_spirals
+
+
+# --- gradcheck -------------------------------------------------------------------------------
+def test_numerical_gradient_of_a_known_function_any_shape():
+    x = np.random.default_rng(0).normal(size=(2, 3, 4))
+    grad = numerical_gradient(lambda z: np.sum(z ** 3), x)
+    assert grad.shape == x.shape and rel_error(grad, 3 * x ** 2) < 1e-8
+
+
+def test_numerical_gradient_restores_its_input_and_works_through_closures():
+    x = np.array([1.0, -2.0, 3.0])
+    before = x.copy()
+    grad = numerical_gradient(lambda _: np.dot(x, x), x)  # f ignores its argument, reads x
+    assert np.array_equal(x, before) and rel_error(grad, 2 * before) < 1e-9
+
+
+def test_numerical_gradient_array_matches_a_layer_backward():
+    rng = np.random.default_rng(1)
+    x, W, dout = rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=(4, 2))
+    assert rel_error(numerical_gradient_array(lambda z: z @ W, x, dout), dout @ W.T) < 1e-8
+
+
+def test_numerical_gradient_refuses_low_precision():
+    with pytest.raises(TypeError, match="float64"):
+        numerical_gradient(lambda z: z.sum(), np.ones(3, dtype=np.float32))
+
+
+def test_rel_error():
+    assert rel_error(np.ones(3), np.ones(3)) == 0.0
+    assert rel_error(np.array([1.0]), np.array([3.0])) == pytest.approx(0.5)
+    with pytest.raises(ValueError):
+        rel_error(np.ones(2), np.ones(3))
+
+
+# --- synthetic -------------------------------------------------------------------------------
+def test_generators_are_seeded_and_shaped():
+    X, y = make_regression(n_samples=50, weights=[1.0, -2.0], bias=0.5, noise=0.0, seed=3)
+    assert X.shape == (50, 2) and y.shape == (50, 1)
+    assert np.allclose(y, X @ np.array([[1.0], [-2.0]]) + 0.5)
+    assert np.array_equal(make_regression(seed=4)[0], make_regression(seed=4)[0])
+    assert not np.array_equal(make_regression(seed=4)[0], make_regression(seed=5)[0])
+    X, y = make_moons(n_samples=101, seed=1)
+    assert X.shape == (101, 2) and sorted(np.bincount(y)) == [50, 51]
+    X, y = make_spirals(n_per_class=20, n_classes=4, seed=1)
+    assert X.shape == (80, 2) and np.bincount(y).tolist() == [20] * 4
+
+
+# --- grading: every failure speaks to the learner ---------------------------------------------
+def _message(check, *args, **kwargs):
+    with pytest.raises(grading.GradingError) as error:
+        check(*args, **kwargs)
+    return str(error.value)
+
+
+def test_check_close_reports_expected_got_worst_element_and_hint():
+    message = _message(grading.check_close, [[1.0, 2.0], [3.0, 9.0]], [[1.0, 2.0], [3.0, 4.0]], "dW", hint="look")
+    assert "dW: has the wrong values" in message and "expected" in message and "got" in message
+    assert "worst element at index (1, 1): expected 4, got 9" in message and "hint: look" in message
+
+
+def test_check_close_names_a_known_mistake():
+    message = _message(grading.check_close, 14.0, 3.5, "loss", hint="generic",
+                       mistakes=[(14.0, "you summed instead of averaging")])
+    assert "you summed instead of averaging" in message and "generic" not in message
+
+
+def test_check_close_passes_within_tolerance_and_fails_on_shape():
+    grading.check_close(np.array([1.0, 2.0 + 1e-9]), [1.0, 2.0], "x")
+    message = _message(grading.check_close, np.zeros((3, 1)), np.zeros(3), "db")
+    assert "expected shape: (3,)" in message and "got shape:      (3, 1)" in message and "(N,) versus (N, 1)" in message
+    assert "transposed" in _message(grading.check_shape, np.zeros((2, 3)), (3, 2), "W")
+
+
+@pytest.mark.parametrize("bad, words", [
+    (None, "returned None"), ("3.5", "returned a str"), ({"a": 1}, "returned a dict"),
+    (object(), "not an array of numbers"), ([np.nan, 1.0], "NaN or infinite"),
+])
+def test_check_close_rejects_non_numbers(bad, words):
+    assert words in _message(grading.check_close, bad, [1.0, 1.0] if isinstance(bad, list) else 1.0, "x")
+
+
+def test_an_object_that_claims_equality_does_not_pass():
+    class Liar:
+        def __eq__(self, other):
+            return True
+        __hash__ = None
+    assert "not an array of numbers" in _message(grading.check_close, Liar(), 3.5, "x")
+
+
+def test_check_scalar_and_length():
+    assert grading.check_scalar(np.array([[2.5]]), "x") == 2.5
+    assert "single number" in _message(grading.check_scalar, np.ones(3), "x")
+    grading.check_length([1, 2], 2, "losses")
+    assert "has 3 items, expected 2" in _message(grading.check_length, [1, 2, 3], 2, "losses")
+    assert "list of 2 items" in _message(grading.check_length, 5, 2, "losses")
+
+
+def test_check_gradient():
+    grading.check_gradient(np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-9]), "g")
+    message = _message(grading.check_gradient, np.array([1.0, 4.0]), np.array([1.0, 2.0]), "g")
+    assert "relative error" in message and "at index (1,)" in message
+
+
+def test_call_explains_an_unanswered_exercise():
+    def todo(x):
+        raise NotImplementedError()
+    message = _message(grading.call, todo, 1)
+    assert "todo: is not implemented yet" in message and "NotImplementedError" in message
+    assert grading.call(lambda x: x + 1, 1) == 2
+
+
+def test_unchanged_catches_in_place_edits():
+    x = np.arange(4.0)
+    with grading.unchanged("f", x=x):
+        y = x + 1
+    assert "modified its input `x` in place" in _message(lambda: _edit(x))
+
+
+def _edit(x):
+    with grading.unchanged("f", x=x):
+        x[0] = 99
+
+
+def test_replaced_restores_the_namespace_even_on_failure():
+    namespace = {"f": 1}
+    with pytest.raises(RuntimeError):
+        with grading.replaced(namespace, f=2, g=3):
+            assert namespace == {"f": 2, "g": 3}
+            raise RuntimeError
+    assert namespace == {"f": 1}
