@@ -3,6 +3,7 @@ generate_assignment (via the build), autograde, generate_feedback, export."""
 
 import importlib
 
+import nbformat
 import pytest
 
 from course import solved, with_answer
@@ -80,3 +81,35 @@ def test_feedback_html_exists(chapter, student, graded):
     course, _ = graded
     html = course.feedback_html(chapter, student).read_text()
     assert "<html" in html.lower() and chapter in html
+
+
+def test_bad_submissions_have_defined_outcomes(graded):
+    """An answer that loops forever, deleted cells, a kernel that dies, a renamed notebook."""
+    course, _ = graded
+    chapter = "01_linear_regression"
+    good = solved(course.release(chapter), course.source(chapter))
+    course.submit("looper", chapter, with_answer(good, "mse_loss", "def mse_loss(y_pred, y):\n    while True:\n        pass\n"))
+    deleted = nbformat.from_dict(good)
+    deleted.cells = [c for c in deleted.cells
+                     if c.metadata.get("nbgrader", {}).get("grade_id") not in ("test_mse_gradients", "closed_form")]
+    course.submit("deleter", chapter, deleted)
+    course.submit("crasher", chapter, with_answer(good, "closed_form", "import os\nos._exit(1)\n"))
+    course.submit("renamer", chapter, good, filename="my_answers.ipynb")
+    results = {student: course.nbgrader("autograde", chapter, f"--student={student}",
+                                        "--Execute.timeout=5",  # keeps the looping submission quick
+                                        check=False)
+               for student in ("looper", "deleter", "crasher", "renamer")}
+    assert {s for s, r in results.items() if r.returncode != 0} == {"crasher", "renamer"}
+    full = {k: v[1] for k, v in course.scores(chapter, "solver").items()}
+
+    lost = {k for k, (score, _) in course.scores(chapter, "looper").items() if score < full[k]}
+    assert lost == {"test_mse_loss", "q_learning_rate"}  # the loop is interrupted; only its exercise fails
+    lost = {k for k, (score, _) in course.scores(chapter, "deleter").items() if score < full[k]}
+    assert lost == {"test_mse_gradients", "test_closed_form", "q_learning_rate"}
+
+    export = course.export()
+    # nbgrader drops a submission whose kernel dies and skips an unknown notebook name: both export as 0
+    assert float(export[("crasher", chapter)]["score"]) == 0
+    assert "Removing failed assignment" in results["crasher"].stderr
+    assert float(export[("renamer", chapter)]["score"]) == 0
+    assert "Skipping unknown notebook" in results["renamer"].stderr
