@@ -9,6 +9,7 @@
 """
 
 import os
+import sys
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 here = os.path.dirname(os.path.abspath(__file__))
@@ -27,3 +28,12 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 
 # Seconds per cell: a looping answer is interrupted and only the cells that need it lose points.
 c.Execute.timeout = 60  # nbgrader's ExecutePreprocessor
+
+# Feedback HTML must not show the hidden tests (stock nbgrader would): see dlfs/feedback.py.
+sys.path.insert(0, here)
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+from dlfs.feedback import HideHiddenTests  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -1,7 +1,9 @@
 """nbgrader's own pipeline, end to end, on a temporary copy of the course:
 generate_assignment (via the build), autograde, generate_feedback, export."""
 
+import html
 import importlib
+import re
 
 import nbformat
 import pytest
@@ -113,3 +115,19 @@ def test_bad_submissions_have_defined_outcomes(graded):
     assert "Removing failed assignment" in results["crasher"].stderr
     assert float(export[("renamer", chapter)]["score"]) == 0
     assert "Skipping unknown notebook" in results["renamer"].stderr
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_feedback_keeps_hidden_tests_hidden_but_explains_failures(chapter, graded):
+    course, _ = graded
+    source = (REPO / "solutions" / chapter / f"{chapter}.pct.py").read_text()
+    hidden_lines = {line.strip() for block in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", source, re.S)
+                    for line in block.splitlines() if len(line.strip()) > 20}
+    assert hidden_lines
+    for student in ("solver", "untouched", "one_mistake"):
+        text = html.unescape(course.feedback_html(chapter, student).read_text())
+        assert "BEGIN HIDDEN TESTS" not in text
+        leaked = [line for line in hidden_lines if line in text]
+        assert not leaked, f"hidden test lines in {student}'s feedback: {leaked[:3]}"
+    text = html.unescape(course.feedback_html(chapter, "untouched").read_text())
+    assert "is not implemented yet" in text  # the learner still reads why a test failed
