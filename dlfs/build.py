@@ -184,6 +184,7 @@ def nbgrader_env():
 def generate_release(root=ROOT, names=None):
     """Step 3: ``nbgrader generate_assignment`` for each chapter into notebooks/."""
     root = Path(root)
+    (root / "autograder").mkdir(exist_ok=True)  # nbgrader keeps its gradebook there
     for chapter in names or chapters(root):
         subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", chapter, "--force",
                         "--log-level=WARN"], cwd=root, env=nbgrader_env(), check=True)

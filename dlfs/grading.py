@@ -28,14 +28,24 @@ def _fail(name, problem, hint=None, details=()):
     raise GradingError("\n".join(lines))
 
 
-def call(function, *args, name=None, **kwargs):
-    """Call a learner's function, turning an unanswered exercise into a clear message."""
+def call(function, *args, name=None, hint=None, **kwargs):
+    """Call a learner's function; an error inside it becomes a GradingError that names the function.
+
+    The original exception stays chained (``raise ... from``), so the traceback still points at
+    the learner's line.
+    """
     name = name or getattr(function, "__name__", "your function")
     try:
         return function(*args, **kwargs)
     except NotImplementedError:
         _fail(name, "is not implemented yet.",
               "replace `raise NotImplementedError()` with your code, run that cell, then this one.")
+    except GradingError:
+        raise
+    except Exception as error:  # noqa: BLE001 - any error in learner code is reported the same way
+        problem = f"raised {type(error).__name__}: {error}"
+        default = "the traceback above shows the line of your code where it happened; check the shapes there."
+        raise GradingError(f"{name}: {problem}" + f"\n  hint: {hint or default}") from error
 
 
 def as_array(got, name="result", hint=None):

@@ -21,8 +21,7 @@ import html
 import io
 import time
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from dlfs.plots import new_figure
 
 
 def _in_ipython():
@@ -86,8 +85,7 @@ class TrainingMonitor:
     def figure(self):
         """A matplotlib Figure of every recorded metric: the loss on the left, the others beside it."""
         names = list(self.history) or ["loss"]
-        fig = Figure(figsize=(4.2 * len(names), 3.2), layout="constrained")
-        FigureCanvasAgg(fig)
+        fig = new_figure(figsize=(4.2 * len(names), 3.2), layout="constrained")
         for i, name in enumerate(names):
             ax = fig.add_subplot(1, len(names), i + 1)
             values = self.history.get(name, [])
@@ -131,8 +129,7 @@ def plot_curves(curves, title="", xlabel="step", ylabel="loss", log=False):
     Args:
         curves: mapping label -> sequence of values.
     """
-    fig = Figure(figsize=(5.5, 3.5), layout="constrained")
-    FigureCanvasAgg(fig)
+    fig = new_figure(figsize=(5.5, 3.5), layout="constrained")
     ax = fig.add_subplot()
     for label, values in curves.items():
         ax.plot(range(len(values)), values, label=label)

@@ -1,10 +1,31 @@
 """Static figures used across the notebooks (matplotlib, no pyplot state)."""
 
+import io
 import math
 
+import matplotlib.figure
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+
+
+class Figure(matplotlib.figure.Figure):
+    """A matplotlib Figure that shows itself as a PNG when it is a cell's value.
+
+    Figures made without pyplot have no display hook until the inline backend has been
+    loaded; this one always does, and pyplot never draws it a second time.
+    """
+
+    def _repr_png_(self):
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=80)
+        return buffer.getvalue()
+
+
+def new_figure(**kwargs):
+    """A :class:`Figure` with an Agg canvas, e.g. ``new_figure(figsize=(5, 3), layout="constrained")``."""
+    fig = Figure(**kwargs)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def _as_images(images):
@@ -43,8 +64,7 @@ def image_grid(images, titles=None, ncols=10, cmap="gray", symmetric=False, size
     n = len(pictures)
     ncols = max(1, min(ncols, n))
     nrows = max(1, math.ceil(n / ncols))
-    fig = Figure(figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)), layout="constrained")
-    FigureCanvasAgg(fig)
+    fig = new_figure(figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)), layout="constrained")
     for i in range(nrows * ncols):
         ax = fig.add_subplot(nrows, ncols, i + 1)
         ax.set_axis_off()

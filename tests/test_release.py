@@ -130,3 +130,27 @@ def test_build_rejects_an_answer_cell_without_markers_and_duplicate_ids(tmp_path
     _write_chapter(tmp_path, "02_bad", '# %% tests="t" points=1\nx = 1\n\n# %% tests="t" points=1\ny = 2\n')
     with pytest.raises(build.BuildError, match="duplicate id"):
         build.source_notebook(tmp_path / "solutions" / "02_bad" / f"02_bad{build.SOURCE_SUFFIX}")
+
+
+def _unbound_globals(source, filename):
+    """Global names a module's code reads that it neither defines, imports nor gets from builtins."""
+    import builtins
+    import symtable
+
+    top = symtable.symtable(source, filename, "exec")
+    bound = {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported()}
+    used, tables = set(), [top]
+    while tables:
+        table = tables.pop()
+        tables.extend(table.get_children())
+        used |= {s.get_name() for s in table.get_symbols()
+                 if s.is_referenced() and (s.is_global() or (table is top and not s.is_assigned()))}
+    return sorted(used - bound - set(dir(builtins)))
+
+
+def test_provided_modules_are_self_contained():
+    modules = sorted((REPO / "notebooks").glob("*/provided/*.py"))
+    for path in modules:
+        missing = _unbound_globals(path.read_text(), str(path))
+        assert not missing, f"{path.relative_to(REPO)} uses {missing} without defining or importing them"
+    assert "np" in _unbound_globals("def f(x):\n    return np.mean(x)\n", "check")  # the check can fail

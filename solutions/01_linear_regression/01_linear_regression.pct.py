@@ -17,8 +17,10 @@
 # Shapes matter more than anything else in this course, so every formula comes with them.
 # $N$ is the number of examples (the *batch*), $D$ the number of input features.
 
-# %%
+# %% export=true
 import numpy as np
+
+# %%
 import matplotlib.pyplot as plt
 
 from dlfs.synthetic import make_regression
