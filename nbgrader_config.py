@@ -28,6 +28,9 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 
 # Seconds per cell: a looping answer is interrupted and only the cells that need it lose points.
 c.Execute.timeout = 60  # nbgrader's ExecutePreprocessor
+# Widgets: keep the static figure each widget leaves behind instead of a widget view that
+# feedback HTML (which loads no widget script) would render as nothing.
+c.Execute.store_widget_state = False
 
 # Feedback HTML must not show the hidden tests (stock nbgrader would): see dlfs/feedback.py.
 sys.path.insert(0, here)
