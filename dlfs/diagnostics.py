@@ -303,6 +303,7 @@ class RegularizationExplorer(_Explorer):
             Every combination of the λ values and drop rates present should be a key; a missing
             combination is drawn as an empty panel saying so.
         baseline: the key drawn faded for comparison (default (0, 0) if present).
+        initial: the key shown first (default: the smallest λ and drop rate).
 
     Attributes:
         lam, rate: the two SelectionSlider widgets.
@@ -310,7 +311,7 @@ class RegularizationExplorer(_Explorer):
         figure: the last Figure.
     """
 
-    def __init__(self, runs, baseline=(0.0, 0.0)):
+    def __init__(self, runs, baseline=(0.0, 0.0), initial=None):
         import ipywidgets as widgets
 
         super().__init__()
@@ -320,9 +321,12 @@ class RegularizationExplorer(_Explorer):
         self.baseline = (float(baseline[0]), float(baseline[1])) if baseline is not None else None
         lams = sorted({k[0] for k in self.runs})
         rates = sorted({k[1] for k in self.runs})
-        self.lam = widgets.SelectionSlider(options=[(f"{v:g}", v) for v in lams], value=lams[0],
+        first = (lams[0], rates[0]) if initial is None else (float(initial[0]), float(initial[1]))
+        if first[0] not in lams or first[1] not in rates:
+            raise ValueError(f"RegularizationExplorer: no run for initial={initial}")
+        self.lam = widgets.SelectionSlider(options=[(f"{v:g}", v) for v in lams], value=first[0],
                                            description="λ (L2)")
-        self.rate = widgets.SelectionSlider(options=[(f"{v:g}", v) for v in rates], value=rates[0],
+        self.rate = widgets.SelectionSlider(options=[(f"{v:g}", v) for v in rates], value=first[1],
                                             description="drop rate")
         self.lam.observe(self._changed, names="value")
         self.rate.observe(self._changed, names="value")

@@ -162,6 +162,14 @@ def test_regularization_explorer_shows_the_loss_when_recorded():
     np.testing.assert_allclose(fig.axes[3].lines[1].get_ydata(), runs[(0.01, 0.0)]["test_loss"])
 
 
+def test_regularization_explorer_initial_setting():
+    explorer = RegularizationExplorer(RUNS, initial=(0.1, 0))
+    assert explorer.drawn["key"] == (0.1, 0.0)
+    assert len(explorer.figure.axes[0].lines) == 4      # with the faded baseline
+    with pytest.raises(ValueError):
+        RegularizationExplorer(RUNS, initial=(0.2, 0.0))
+
+
 def test_regularization_explorer_needs_runs():
     with pytest.raises(ValueError):
         RegularizationExplorer({})

@@ -575,15 +575,16 @@ for name in grads:
 # random choice for every example and every step. A unit can then no longer rely on one particular
 # partner; the network learns redundant features, like an average over many thinned networks.
 #
-# At test time we want the whole network, deterministic. But then each unit would receive more input
-# than during training, where only a fraction $q = 1 - p$ of its inputs were on. **Inverted dropout**
-# fixes the scale during training: the kept units are divided by $q$,
+# At test time we want the whole network, deterministic. **Inverted dropout** keeps each unit with
+# probability $q = 1 - p$ and divides the kept units by $q$ during training,
 #
 # $$ \text{out} = x \odot m / q, \qquad m_{ij} \sim \text{Bernoulli}(q), \qquad
 #    \mathbb E[\text{out}] = x , $$
 #
-# so at test time the layer is simply the identity. The backward pass multiplies `dout` by the
-# **same** $m/q$ that the forward pass used: the mask is part of the function being differentiated.
+# and at test time the layer is simply the identity. (Why the division is needed at all, and why it
+# happens during training, is the written question after the experiment below.) The backward pass
+# multiplies `dout` by the **same** $m/q$ that the forward pass used: the mask is part of the
+# function being differentiated.
 #
 # **Exercise 5 (4 points).** Complete the `Dropout` layer. `forward(x, train=True)` draws a new mask
 # from `self.rng` (seeded in the constructor; e.g. `self.rng.random(x.shape) >= self.p`), keeps what
@@ -696,10 +697,10 @@ if not np.any(out4 == 0):
 #
 # The default path trains four short runs of 30 epochs — no regularization, L2 only
 # ($\lambda = 0.1$), dropout only ($p = 0.5$), both. Set `FULL_RUN = True` to train a grid of 25
-# settings for 150 epochs each (a few minutes) and explore it with the sliders.
+# settings for 150 epochs each (one to a few minutes) and explore it with the sliders.
 
 # %% demo=true
-FULL_RUN = False  # True: the full grid of 25 runs, 150 epochs each (a few minutes)
+FULL_RUN = False  # True: the full grid of 25 runs, 150 epochs each (one to a few minutes)
 
 if FULL_RUN:
     LAMBDAS, DROP_RATES, EPOCHS = (0.0, 0.01, 0.03, 0.1, 0.3), (0.0, 0.1, 0.2, 0.3, 0.5), 150
@@ -763,7 +764,7 @@ overfitting_figure(runs, keys=[(0.0, 0.0), (0.1, 0.0), (0.0, 0.5)])
 # Explore the runs with the sliders (the faded curves are the run without regularization):
 
 # %% demo=true
-RegularizationExplorer(runs).show()
+RegularizationExplorer(runs, initial=(LAMBDAS[1], 0.0)).show()
 
 # %% [markdown]
 # **Written question (3 points, graded by a person).** Our `Dropout` divides the kept activations by
@@ -966,6 +967,18 @@ for n, d, eps, momentum in ((6, 4, 1e-5, 0.9), (9, 3, 1e-3, 0.8)):
     if set(bn.grads) != {"gamma", "beta"}:
         raise GradingError(f"BatchNorm.grads has the keys {sorted(bn.grads)}; expected gamma and beta.")
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# You can check your backward pass yourself, as the hidden tests do: compare it with a numerical
+# gradient of $\sum y \odot \text{dout}$ (below about $10^{-7}$ the two agree).
+
+# %% demo=true
+rng = np.random.default_rng(0)
+bn_check, x_check, dout_check = BatchNorm(4), rng.normal(size=(8, 4)), rng.normal(size=(8, 4))
+bn_check.forward(x_check, train=True)
+dx_check = bn_check.backward(dout_check)
+dx_numerical = numerical_gradient_array(lambda z: bn_check.forward(z, train=True), x_check.copy(), dout_check)
+print(f"relative error of dx: {rel_error(dx_check, dx_numerical):.2e}")
 
 # %% [markdown]
 # ### Batch normalization rescues a bad initialization
