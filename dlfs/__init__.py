@@ -7,7 +7,11 @@ Small, plain modules that notebooks and tests import:
 - :mod:`dlfs.gradcheck` -- numerical gradients and relative error
 - :mod:`dlfs.grading`   -- checks used by graded test cells, with learner-facing hints
 - :mod:`dlfs.monitor`   -- a live training monitor with a static fallback figure
+- :mod:`dlfs.plots`     -- static figures (image grids) that display themselves
+- :mod:`dlfs.playground` -- the optimizer playground widget and decision boundaries (chapter 04)
+- :mod:`dlfs.diagnostics` -- activation histograms, gradient norms, regularization explorer (chapter 05)
 - :mod:`dlfs.build`     -- the course build: text sources -> nbgrader source -> release
+- :mod:`dlfs.feedback`  -- keeps hidden tests out of nbgrader's feedback HTML
 
 It holds no solution of any exercise: a learner may read every file in it.
 This file imports nothing heavy so that ``python3 -m dlfs`` can bootstrap the

@@ -20,13 +20,12 @@ Example (in a notebook)::
 
 import base64
 import inspect
-import io
 from dataclasses import dataclass
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
-from matplotlib.figure import Figure
+
+from dlfs.plots import new_figure, png_bytes
 
 DIVERGED = 1e6  # a trajectory that leaves this radius is stopped and reported as diverged
 
@@ -222,9 +221,7 @@ def draw(figure, function, runs, settings=""):
 
 
 def _png_base64(figure, dpi=72):
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    return base64.b64encode(png_bytes(figure, dpi=dpi)).decode("ascii")
 
 
 class OptimizerPlayground:
@@ -262,8 +259,7 @@ class OptimizerPlayground:
         self.output = widgets.Output()
         self.widget = widgets.VBox([widgets.HBox([self.function, self.lr]), widgets.HBox([self.beta, self.steps]),
                                     self.output])
-        self.figure = Figure(figsize=(12, 6), layout="constrained")
-        FigureCanvasAgg(self.figure)
+        self.figure = new_figure(figsize=(12, 6), layout="constrained")
         self.runs = {}
         self.redraws = 0
         self._holding = False
@@ -342,8 +338,7 @@ def decision_boundaries(models, X, y, curves=None, title=None, resolution=200):
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
     n_panels = len(models) + (curves is not None)
-    figure = Figure(figsize=(3.6 * n_panels, 3.3), layout="constrained")
-    FigureCanvasAgg(figure)
+    figure = new_figure(figsize=(3.6 * n_panels, 3.3), layout="constrained")
     axes = figure.subplots(1, n_panels, squeeze=False).ravel()
     if curves is not None:
         ax = axes[0]

@@ -16,9 +16,14 @@ class Figure(matplotlib.figure.Figure):
     """
 
     def _repr_png_(self):
-        buffer = io.BytesIO()
-        self.savefig(buffer, format="png", dpi=80)
-        return buffer.getvalue()
+        return png_bytes(self)
+
+
+def png_bytes(fig, dpi=80):
+    """The figure rendered as PNG bytes."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
 
 
 def new_figure(**kwargs):

@@ -1,0 +1,1024 @@
+# %% [markdown]
+# # 05 — Initialization and regularization
+#
+# **Learning objectives.** After this notebook you can
+# 1. compute the *fan-in* and *fan-out* of affine and convolution weights and derive the Xavier and
+#    He initializations from the variance of a layer's output;
+# 2. see, layer by layer, how a bad initialization makes activations vanish or saturate and
+#    gradients shrink, and how Xavier (for sigmoid/tanh) and He (for ReLU) keep them alive;
+# 3. add L2 weight decay to a loss and to its gradient — to the weights, not to the biases;
+# 4. write inverted dropout as a layer with a train/test switch, and explain where its scaling goes;
+# 5. write a batch-normalization layer, forward and backward, with running statistics for test time;
+# 6. read an overfitting experiment: train and test accuracy on 300 MNIST images, with and without
+#    regularization.
+#
+# **How this notebook is graded.** Each exercise is a cell with `raise NotImplementedError()`: replace
+# that line with your code and run the cell, then run the test cell below it. The tests you see are a
+# part of the grade; hidden tests (random inputs, edge cases, gradient checks, statistics of large
+# samples) run when your notebook is graded. A failed test says what was expected, what you returned,
+# and a hint. One question near the end is read and graded by a person.
+#
+# **Building blocks.** The layers of chapter 03 (`Affine`, `ReLU`, `Sigmoid`, `Model`, …) and the
+# optimizers of chapter 04 (`SGD`, `minibatches`) are provided, working, in the package `provided`.
+# Every layer has `forward`, `backward`, and the dictionaries `params` and `grads`; a `Model` names
+# its parameters `"<layer index>.<name>"`, e.g. `"0.W"`, `"0.b"`, `"2.W"`.
+#
+# Notation: $N$ is the batch size; an affine weight $W$ has shape $(D, M)$ ($D$ inputs, $M$ outputs);
+# a convolution weight has shape $(F, C, K_H, K_W)$ ($F$ filters over $C$ input channels, kernels of
+# $K_H \times K_W$ pixels — chapter 06 builds the convolution itself).
+
+# %% export=true
+import numpy as np
+
+# %%
+from dlfs.data import load_mnist
+from dlfs.diagnostics import (InitExplorer, RegularizationExplorer, activation_histograms,
+                              gradient_norms_figure, overfitting_figure)
+from dlfs.gradcheck import numerical_gradient, numerical_gradient_array, rel_error
+from dlfs.grading import (GradingError, call, check_close, check_finite, check_gradient, check_length,
+                          check_scalar, check_shape, replaced, unchanged)
+from provided.mlp import Affine, Model, ReLU, Sigmoid, SoftmaxWithLoss
+from provided.optimizers import SGD, minibatches
+
+np.set_printoptions(precision=4, suppress=True)
+
+# %% [markdown]
+# ## 1. Why the scale of the initial weights matters
+#
+# Take a stack of five layers of 100 units, feed it 1000 random inputs, and look at the distribution
+# of each layer's output. The only thing we choose is the standard deviation $\sigma$ of the initial
+# weights, $W \sim \sigma \cdot \mathcal N(0, 1)$. Two natural-looking choices, with the sigmoid:
+
+# %% demo=true
+def five_layer_activations(init, activation, n_layers=5, width=100, n_samples=1000, seed=0):
+    """Outputs of each layer of a stack of `n_layers` (affine without bias -> activation) layers.
+
+    init: function (shape, rng) -> weight array.  activation: a layer class (Sigmoid, ReLU).
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n_samples, width))
+    outputs = []
+    for _ in range(n_layers):
+        W = init((width, width), rng)
+        x = activation().forward(x @ W)
+        outputs.append(x)
+    return outputs
+
+
+def gaussian(std):
+    return lambda shape, rng: std * rng.standard_normal(shape)
+
+
+activation_histograms({
+    "σ = 0.01": five_layer_activations(gaussian(0.01), Sigmoid),
+    "σ = 1": five_layer_activations(gaussian(1.0), Sigmoid),
+}, value_range=(0, 1), title="sigmoid activations per layer")
+
+# %% [markdown]
+# With $\sigma = 1$ the activations pile up at 0 and 1: the sigmoid is **saturated**, its derivative
+# $s(1-s)$ is almost 0 there, and the gradients flowing back through it vanish. With $\sigma = 0.01$
+# every unit outputs nearly the same value 0.5: the layers have lost the differences between the
+# inputs (the units are interchangeable, as if the network had a single unit per layer), and with ReLU
+# the activations would shrink towards 0 layer after layer.
+#
+# ### The variance of a layer's output
+#
+# One output unit of an affine layer computes $z = \sum_{i=1}^{n_\text{in}} w_i x_i$. If the weights
+# and the inputs are independent with mean 0, the variances multiply and add up:
+#
+# $$ \operatorname{Var}(z) = n_\text{in} \, \operatorname{Var}(w) \, \operatorname{Var}(x). $$
+#
+# To keep the variance the same from layer to layer we need $\operatorname{Var}(w) = 1/n_\text{in}$.
+# The backward pass multiplies by $W^\top$, so the same argument for the gradients asks for
+# $\operatorname{Var}(w) = 1/n_\text{out}$. **Xavier (Glorot) initialization** takes the compromise
+#
+# $$ \operatorname{Var}(w) = \frac{2}{n_\text{in} + n_\text{out}} . $$
+#
+# It assumes an activation that behaves like the identity around 0 (tanh, and roughly the sigmoid).
+# A ReLU sets half of its inputs to 0, which halves the second moment of its output; **He (Kaiming)
+# initialization** compensates with a factor 2, counting the inputs only:
+#
+# $$ \operatorname{Var}(w) = \frac{2}{n_\text{in}} . $$
+#
+# Both come in two flavours with the same variance: a normal distribution with that variance, or a
+# uniform distribution on $[-a, a]$, whose variance is $a^2/3$ — so $a = \sqrt{6/(n_\text{in} + n_\text{out})}$
+# for Xavier and $a = \sqrt{6/n_\text{in}}$ for He.
+#
+# ### Fan-in and fan-out
+#
+# $n_\text{in}$ (the *fan-in*) is the number of inputs one output unit sums over; $n_\text{out}$ (the
+# *fan-out*) the number of outputs one input unit feeds.
+#
+# | weight | shape | fan-in | fan-out |
+# |---|---|---|---|
+# | affine | $(D, M)$ | $D$ | $M$ |
+# | convolution | $(F, C, K_H, K_W)$ | $C \cdot K_H \cdot K_W$ | $F \cdot K_H \cdot K_W$ |
+#
+# A convolution output pixel of one filter sums over a $K_H \times K_W$ window in each of the $C$ input
+# channels; an input pixel is seen by each of the $F$ filters at $K_H K_W$ kernel positions.
+#
+# **Exercise 1 (2 points).** Write `fans(shape)` returning the pair `(fan_in, fan_out)` for a
+# 2-dimensional (affine) or a 4-dimensional (convolution) weight shape.
+
+# %% answer="fans" export=true
+def fans(shape):
+    """Fan-in and fan-out of a weight array's shape.
+
+    Args:
+        shape: a tuple, (D, M) for an affine weight or (F, C, KH, KW) for a convolution weight.
+
+    Returns:
+        (fan_in, fan_out): a pair of ints.
+    """
+    ### BEGIN SOLUTION
+    shape = tuple(int(s) for s in shape)
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    if len(shape) == 4:
+        n_filters, channels, kh, kw = shape
+        return channels * kh * kw, n_filters * kh * kw
+    raise ValueError(f"fans: expected a 2-D (D, M) or 4-D (F, C, KH, KW) shape, got {shape}")
+    ### END SOLUTION
+
+
+# %% tests="test_fans" points=2
+# Affine (784, 100): each of the 100 outputs sums 784 inputs; each input feeds 100 outputs.
+got = call(fans, (784, 100))
+check_length(got, 2, "fans((784, 100))", hint="return the pair (fan_in, fan_out).")
+check_close(got, [784, 100], "fans((784, 100))", mistakes=[
+    ([100, 784], "fan_in and fan_out are swapped: an Affine weight W (D, M) has D inputs per output unit.")])
+# Convolution with 30 filters of 5x5 over 1 channel: fan_in = 1*5*5 = 25, fan_out = 30*5*5 = 750.
+got = call(fans, (30, 1, 5, 5))
+check_length(got, 2, "fans((30, 1, 5, 5))", hint="return the pair (fan_in, fan_out).")
+check_close(got, [25, 750], "fans((30, 1, 5, 5))", mistakes=[
+    ([1, 30], "a convolution output sums over a KH x KW window in every channel: multiply C and F by KH * KW."),
+    ([750, 25], "fan_in and fan_out are swapped: a filter of shape (C, KH, KW) has C*KH*KW inputs."),
+    ([30, 1], "for (F, C, KH, KW) the fan-in counts the C input channels times the kernel area, not F."),
+])
+### BEGIN HIDDEN TESTS
+cases = {(100, 10): (100, 10), (10, 100): (10, 100), (1, 1): (1, 1), (3, 7): (3, 7),
+         (16, 3, 3, 3): (27, 144), (64, 32, 3, 5): (480, 960), (8, 4, 1, 1): (4, 8), (5, 2, 7, 1): (14, 35)}
+for shape, expected in cases.items():
+    got = call(fans, shape)
+    check_length(got, 2, f"fans({shape})", hint="return the pair (fan_in, fan_out).")
+    mistakes = [(expected[::-1], "fan_in and fan_out are swapped.")]
+    if len(shape) == 4:
+        area = shape[2] * shape[3]
+        mistakes += [((shape[1], shape[0]), "multiply by the kernel area KH * KW."),
+                     ((shape[1] * shape[2] ** 2, shape[0] * shape[2] ** 2), "the kernel area is KH * KW (not KH**2)."),
+                     ((shape[1] * area, shape[0] * shape[1] * area), "fan_out is F * KH * KW, without C.")]
+    check_close(got, expected, f"fans({shape})", mistakes=mistakes)
+check_close(call(fans, np.zeros((6, 2, 3, 3)).shape), (18, 54), "fans of an array's .shape")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **Exercise 2 (3 points).** Write the two Xavier initializers. Use your `fans`, and draw every random
+# number from the generator `rng` (a `np.random.Generator`; the given first line also accepts an int
+# seed or `None`), so that a fixed seed gives fixed weights:
+#
+# - `xavier_uniform(shape, rng)`: uniform on $[-a, a]$ with $a = \sqrt{6 / (n_\text{in} + n_\text{out})}$
+#   — `rng.uniform(low, high, size=shape)`;
+# - `xavier_normal(shape, rng)`: normal with mean 0 and standard deviation
+#   $\sqrt{2 / (n_\text{in} + n_\text{out})}$ — `rng.normal(0, std, size=shape)`.
+#
+# The tests judge the distribution of a large sample (its spread, its range, its shape), not
+# particular numbers, so any correct way of drawing passes.
+
+# %% answer="xavier" export=true
+def xavier_uniform(shape, rng=None):
+    """Weights of `shape` drawn uniformly from [-a, a], a = sqrt(6 / (fan_in + fan_out))."""
+    rng = np.random.default_rng(rng)
+    ### BEGIN SOLUTION
+    fan_in, fan_out = fans(shape)
+    limit = np.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-limit, limit, size=shape)
+    ### END SOLUTION
+
+
+def xavier_normal(shape, rng=None):
+    """Weights of `shape` drawn from N(0, 2 / (fan_in + fan_out))."""
+    rng = np.random.default_rng(rng)
+    ### BEGIN SOLUTION
+    fan_in, fan_out = fans(shape)
+    return rng.normal(0.0, np.sqrt(2.0 / (fan_in + fan_out)), size=shape)
+    ### END SOLUTION
+
+
+# %% tests="test_xavier" points=3
+def check_init(w, shape, kind, scale, name, mistakes=()):
+    """Statistics of a large sample of weights: kind "uniform" means U(-scale, scale), "normal" N(0, scale**2).
+    mistakes: pairs (wrong standard deviation, explanation)."""
+    w = check_finite(check_shape(w, shape, name, hint="return an array of exactly the requested shape (size=shape)."), name)
+    std_expected = scale / np.sqrt(3) if kind == "uniform" else scale
+    mean, std, largest = w.mean(), w.std(), np.abs(w).max()
+    expected = f"expected: mean 0, standard deviation {std_expected:.4g}"
+    expected += f", every value in [-{scale:.4g}, {scale:.4g}]" if kind == "uniform" else " (a normal distribution)"
+    details = [expected, f"got:      mean {mean:.4g}, standard deviation {std:.4g}, largest |w| {largest:.4g}"]
+
+    def fail(problem, hint):
+        raise GradingError("\n".join([f"{name}: {problem}", *("  " + d for d in details), f"  hint: {hint}"]))
+
+    if abs(std / std_expected - 1) > 0.03:
+        hint = "check the formula of the scale, and that you used fan_in and fan_out from fans(shape)."
+        for wrong_std, explanation in mistakes:
+            if abs(std / wrong_std - 1) < 0.03:
+                hint = explanation
+                break
+        fail("has the wrong spread.", hint)
+    if abs(mean) > 6 * std_expected / np.sqrt(w.size):
+        fail("is not centred on 0.", "draw values symmetric around 0.")
+    if kind == "uniform" and not 0.98 * scale < largest <= scale * (1 + 1e-6):
+        fail("is not uniform on [-a, a].", "draw with rng.uniform(-a, a, size=shape).")
+    beyond = np.mean(np.abs(w) > 2 * std_expected)
+    if kind == "normal" and not 0.035 < beyond < 0.056:
+        fail(f"does not look normal: {beyond:.1%} of the values lie beyond 2 standard deviations "
+             f"(a normal distribution has 4.6 %).", "draw with rng.normal(0, std, size=shape).")
+
+
+# This test swaps in a stand-in for your `fans` that answers (2, 6) whatever the shape, so it checks the
+# formulas alone. With fan_in + fan_out = 8: xavier_uniform has a = sqrt(6/8) = 0.866 (standard deviation
+# a / sqrt(3) = 0.5) and xavier_normal has standard deviation sqrt(2/8) = 0.5.
+def stand_in_fans(shape):
+    return 2, 6
+
+uses_fans = "call fans(shape) inside your initializers, as the exercise asks."
+with replaced(globals(), fans=stand_in_fans):
+    w_u = call(xavier_uniform, (300, 200), np.random.default_rng(0))
+    w_n = call(xavier_normal, (300, 200), np.random.default_rng(0))
+check_init(w_u, (300, 200), "uniform", np.sqrt(6 / 8), "xavier_uniform((300, 200)) with fans (2, 6)", mistakes=[
+    (1.0, "a = sqrt(6 / (fan_in + fan_out)) uses both fans, not fan_in alone."),
+    (0.5 / np.sqrt(3), "sqrt(2 / (fan_in + fan_out)) is the standard deviation; the uniform limit is sqrt(6 / (fan_in + fan_out))."),
+    (0.75 / np.sqrt(3), "take the square root: a = sqrt(6 / (fan_in + fan_out))."),
+    (np.sqrt(6 / 8), "a is the limit of the interval [-a, a], not the standard deviation: rng.uniform(-a, a, size=shape)."),
+])
+check_init(w_n, (300, 200), "normal", 0.5, "xavier_normal((300, 200)) with fans (2, 6)", mistakes=[
+    (np.sqrt(1 / 2), "Xavier uses both fans: std = sqrt(2 / (fan_in + fan_out)), not sqrt(1 / fan_in)."),
+    (1.0, "sqrt(2 / fan_in) is He's initialization; Xavier divides by fan_in + fan_out."),
+    (np.sqrt(6 / 8), "sqrt(6 / (fan_in + fan_out)) is the uniform limit; the normal's std is sqrt(2 / (fan_in + fan_out))."),
+    (0.25, "2 / (fan_in + fan_out) is the variance; the standard deviation is its square root."),
+])
+### BEGIN HIDDEN TESTS
+def _ref_fans(shape):
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    return shape[1] * shape[2] * shape[3], shape[0] * shape[2] * shape[3]
+
+with replaced(globals(), fans=_ref_fans):
+    for shape in ((400, 300), (64, 32, 3, 3), (50, 2000)):
+        fan_in, fan_out = _ref_fans(shape)
+        s = fan_in + fan_out
+        w_u = call(xavier_uniform, shape, np.random.default_rng(11))
+        check_init(w_u, shape, "uniform", np.sqrt(6 / s), f"xavier_uniform({shape})", mistakes=[
+            (np.sqrt(2 / fan_in), "a = sqrt(6 / (fan_in + fan_out)) uses both fans."),
+            (np.sqrt(2 / s) / np.sqrt(3), "the uniform limit is sqrt(6 / (fan_in + fan_out))."),
+            (np.sqrt(2 / (shape[0] + shape[1])), "for a convolution shape use fans(shape): the kernel area counts."),
+        ])
+        w_n = call(xavier_normal, shape, np.random.default_rng(12))
+        check_init(w_n, shape, "normal", np.sqrt(2 / s), f"xavier_normal({shape})", mistakes=[
+            (np.sqrt(1 / fan_in), "Xavier uses both fans."),
+            (np.sqrt(2 / fan_in), "sqrt(2 / fan_in) is He's initialization."),
+            (np.sqrt(2 / (shape[0] + shape[1])), "for a convolution shape use fans(shape): the kernel area counts."),
+        ])
+    for init in (xavier_uniform, xavier_normal):
+        name = init.__name__
+        a = call(init, (20, 30), np.random.default_rng(5), name=name)
+        b = call(init, (20, 30), np.random.default_rng(5), name=name)
+        c = call(init, (20, 30), np.random.default_rng(6), name=name)
+        check_close(b, check_shape(a, (20, 30), name), f"{name} twice with the same seed",
+                    hint="draw every random number from the generator rng you are given (not np.random).")
+        if np.allclose(check_shape(c, (20, 30), name), a):
+            raise GradingError(f"{name}: seeds 5 and 6 gave the same weights.\n  hint: draw from rng.")
+        check_close(call(init, (20, 30), 5, name=name), a, f"{name} with the int seed 5",
+                    hint="keep the given first line rng = np.random.default_rng(rng).")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **Exercise 3 (2 points).** Write the two He initializers, for layers followed by a ReLU. Again use
+# `fans` and draw from `rng`:
+#
+# - `he_normal(shape, rng)`: normal, mean 0, standard deviation $\sqrt{2 / n_\text{in}}$;
+# - `he_uniform(shape, rng)`: uniform on $[-a, a]$ with $a = \sqrt{6 / n_\text{in}}$.
+
+# %% answer="he" export=true
+def he_normal(shape, rng=None):
+    """Weights of `shape` drawn from N(0, 2 / fan_in)."""
+    rng = np.random.default_rng(rng)
+    ### BEGIN SOLUTION
+    fan_in, _ = fans(shape)
+    return rng.normal(0.0, np.sqrt(2.0 / fan_in), size=shape)
+    ### END SOLUTION
+
+
+def he_uniform(shape, rng=None):
+    """Weights of `shape` drawn uniformly from [-a, a], a = sqrt(6 / fan_in)."""
+    rng = np.random.default_rng(rng)
+    ### BEGIN SOLUTION
+    fan_in, _ = fans(shape)
+    limit = np.sqrt(6.0 / fan_in)
+    return rng.uniform(-limit, limit, size=shape)
+    ### END SOLUTION
+
+
+# %% tests="test_he" points=2
+# A stand-in `fans` answering (8, 2): he_normal has std sqrt(2/8) = 0.5; he_uniform has a = sqrt(6/8),
+# so its standard deviation is also a / sqrt(3) = 0.5. (check_init is defined in test_xavier above.)
+def stand_in_fans(shape):
+    return 8, 2
+
+with replaced(globals(), fans=stand_in_fans):
+    w_n = call(he_normal, (300, 200), np.random.default_rng(1))
+    w_u = call(he_uniform, (300, 200), np.random.default_rng(1))
+he_mistakes = [
+    (1.0, "He counts the inputs: std = sqrt(2 / fan_in), not sqrt(2 / fan_out)."),
+    (np.sqrt(2 / 10), "sqrt(2 / (fan_in + fan_out)) is Xavier's; He uses fan_in alone with a factor 2."),
+    (np.sqrt(1 / 8), "He's variance is 2 / fan_in: the factor 2 makes up for the half of the inputs ReLU zeroes."),
+    (0.25, "2 / fan_in is the variance; the standard deviation is its square root."),
+]
+check_init(w_n, (300, 200), "normal", 0.5, "he_normal((300, 200)) with fans (8, 2)", mistakes=he_mistakes)
+check_init(w_u, (300, 200), "uniform", np.sqrt(6 / 8), "he_uniform((300, 200)) with fans (8, 2)", mistakes=he_mistakes + [
+    (0.5 / np.sqrt(3), "sqrt(2 / fan_in) is the standard deviation; the uniform limit is sqrt(6 / fan_in)."),
+])
+### BEGIN HIDDEN TESTS
+def _ref_fans(shape):
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    return shape[1] * shape[2] * shape[3], shape[0] * shape[2] * shape[3]
+
+with replaced(globals(), fans=_ref_fans):
+    for shape in ((784, 100), (100, 784), (64, 32, 3, 3), (16, 64, 5, 5)):
+        fan_in, fan_out = _ref_fans(shape)
+        mistakes = [(np.sqrt(2 / fan_out), "He uses fan_in (the inputs of a unit), not fan_out."),
+                    (np.sqrt(2 / (fan_in + fan_out)), "that is Xavier's scale; He's is sqrt(2 / fan_in)."),
+                    (np.sqrt(1 / fan_in), "He's variance is 2 / fan_in (keep the factor 2)."),
+                    (np.sqrt(2 / shape[0]), "use fan_in from fans(shape), which counts the kernel area for convolutions.")]
+        if len(shape) == 4:
+            mistakes.append((np.sqrt(2 / shape[1]), "a convolution's fan_in is C * KH * KW."))
+        check_init(call(he_normal, shape, np.random.default_rng(21)), shape, "normal", np.sqrt(2 / fan_in),
+                   f"he_normal({shape})", mistakes=mistakes)
+        check_init(call(he_uniform, shape, np.random.default_rng(22)), shape, "uniform", np.sqrt(6 / fan_in),
+                   f"he_uniform({shape})", mistakes=mistakes)
+    for init in (he_normal, he_uniform):
+        name = init.__name__
+        a = check_shape(call(init, (20, 30), np.random.default_rng(5), name=name), (20, 30), name)
+        check_close(call(init, (20, 30), np.random.default_rng(5), name=name), a, f"{name} twice with the same seed",
+                    hint="draw every random number from the generator rng you are given (not np.random).")
+        if np.allclose(check_shape(call(init, (20, 30), np.random.default_rng(6), name=name), (20, 30), name), a):
+            raise GradingError(f"{name}: seeds 5 and 6 gave the same weights.\n  hint: draw from rng.")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Activations per layer, for four initializations
+#
+# The same five-layer experiment, now with your initializers, with the sigmoid and with ReLU. Look at
+# the standard deviation printed over each histogram: it should stay roughly constant from layer 1
+# to layer 5. Then use the explorer below to look at one setting at a time.
+
+# %% demo=true
+INITS = {"σ = 0.01": gaussian(0.01), "σ = 1": gaussian(1.0), "Xavier": xavier_normal, "He": he_normal}
+ACTIVATIONS = {"sigmoid": Sigmoid, "ReLU": ReLU}
+
+activation_histograms({label: five_layer_activations(init, Sigmoid) for label, init in INITS.items()},
+                      value_range=(0, 1), title="sigmoid: activations of layers 1-5")
+
+# %% demo=true
+activation_histograms({label: five_layer_activations(init, ReLU) for label, init in INITS.items()},
+                      value_range="panel", skip_zeros=True,
+                      title="ReLU: activations of layers 1-5 (each panel has its own scale: read the std)")
+
+# %% [markdown]
+# With ReLU, $\sigma = 0.01$ makes the activations shrink by a factor of about 14 per layer
+# ($0.01 \cdot \sqrt{100/2} \approx 1/14$) and $\sigma = 1$ makes them grow by a factor of about 7;
+# Xavier still shrinks them slowly (by $\sqrt 2$ per layer, since ReLU halves the second moment), and
+# He keeps them at the same scale.
+#
+# The explorer recomputes the histograms for the setting you choose (the figure under it is a
+# static copy of its first view, for saved copies of the notebook).
+
+# %% demo=true
+InitExplorer(lambda init, activation: five_layer_activations(INITS[init], ACTIVATIONS[activation]),
+             inits=list(INITS), activations=list(ACTIVATIONS),
+             histogram_options={"sigmoid": {"value_range": (0, 1)},
+                                "ReLU": {"value_range": "panel", "skip_zeros": True}}).show()
+
+# %% [markdown]
+# ### Gradients per layer
+#
+# The backward pass has the same problem in reverse. Here is the norm of the gradient
+# $\lVert \partial L / \partial W_\ell \rVert$ of each of the six weight matrices of a
+# 784–100–100–100–100–100–10 network, for one batch of 300 MNIST images. Where the curve
+# drops towards layer 1, the first layers barely learn.
+
+# %% demo=true
+(x_train, t_train), (x_test, t_test) = load_mnist(n_train=300, n_test=500, dtype=np.float64)
+
+
+def deep_network(init, activation, sizes=(784, 100, 100, 100, 100, 100, 10), drop_rate=0.0, seed=0):
+    """A Model of Affine -> activation [-> Dropout] blocks with weights from `init`, biases 0."""
+    rng = np.random.default_rng(seed)
+    model = Model()
+    for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        model.add(Affine(init((d_in, d_out), rng), np.zeros(d_out)))
+        if i < len(sizes) - 2:
+            model.add(activation())
+            if drop_rate > 0:
+                model.add(Dropout(drop_rate, seed=seed + i + 1))
+    return model
+
+
+def weight_gradient_norms(model, x, t):
+    grads = model.gradient(x, t)
+    return [float(np.linalg.norm(grads[key])) for key in model.params if key.endswith(".W")]
+
+
+with np.errstate(over="ignore"):
+    norms = {activation: {label: weight_gradient_norms(deep_network(init, layer), x_train, t_train)
+                          for label, init in INITS.items()}
+             for activation, layer in ACTIVATIONS.items()}
+gradient_norms_figure(norms, title="‖dL/dW‖ per layer at initialization (300 MNIST images)")
+
+# %% [markdown]
+# With the sigmoid the gradient shrinks towards the input for *every* initialization — by a factor
+# of about 4 per layer with Xavier or He, because the sigmoid's derivative is at most $1/4$ — and with
+# $\sigma = 0.01$ it all but disappears (about $10^{-8}$ at layer 1). With ReLU, whose derivative is
+# 1 where it is active, He keeps the norms level from layer to layer; $\sigma = 0.01$ makes them about
+# a million times smaller, and $\sigma = 1$ tens of thousands of times larger, so that a single SGD
+# step would throw the weights far away. This is one reason why deep networks use ReLU with He
+# initialization.
+
+# %% [markdown]
+# ## 2. Overfitting, and two remedies
+#
+# A network with 100 000 weights trained on 300 images can memorise them: its training accuracy
+# reaches 100 % while its accuracy on new images stalls far below. Two classic remedies make
+# memorising harder.
+#
+# ### L2 weight decay
+#
+# Add to the data loss $L$ a penalty on the size of the weights,
+#
+# $$ \tilde L = L + \frac{\lambda}{2} \sum_{W} \lVert W \rVert^2, \qquad
+#    \frac{\partial \tilde L}{\partial W} = \frac{\partial L}{\partial W} + \lambda W , $$
+#
+# where the sum runs over the weight matrices and $\lVert W \rVert^2$ is the sum of the squares of
+# all entries. The factor $\frac12$ makes the gradient exactly $\lambda W$: every SGD step now also
+# shrinks each weight by the factor $(1 - \eta\lambda)$ — hence "weight decay". The **biases are not
+# decayed**: they only shift a unit's output, do not make the function more wiggly, and shrinking them
+# only costs accuracy (the same goes for batch normalization's $\gamma$ and $\beta$ below).
+#
+# **Which parameters are weights?** In this course a parameter is decayed when its name — the part
+# after the last `.` of a model's key — starts with `W`: `"W"`, `"0.W"`, `"W1"` are weights; `"b"`,
+# `"0.b"`, `"3.gamma"`, `"3.beta"` are not. The function below (given) says exactly that; use it.
+
+# %% export=true
+def is_weight(name):
+    """True when weight decay applies to the parameter called `name` (e.g. "0.W", "W1"; not "0.b", "3.gamma")."""
+    return name.rsplit(".", 1)[-1].startswith("W")
+
+
+# %% [markdown]
+# **Exercise 4 (3 points).** Write
+#
+# - `l2_penalty(params, lam)`: $\frac{\lambda}{2} \sum \lVert W \rVert^2$ over the weights in the
+#   dictionary `params` (name → array), as a number;
+# - `l2_gradients(params, grads, lam)`: a **new** dictionary with the same keys as `grads`, holding
+#   `grads[name] + lam * params[name]` for weights and `grads[name]` for every other parameter. Do not
+#   modify `grads` or its arrays (the model still owns them).
+
+# %% answer="weight_decay" export=true
+def l2_penalty(params, lam):
+    """(lam / 2) * sum over the weights W in params of sum(W ** 2), a float."""
+    ### BEGIN SOLUTION
+    return 0.5 * lam * sum(float(np.sum(value ** 2)) for name, value in params.items() if is_weight(name))
+    ### END SOLUTION
+
+
+def l2_gradients(params, grads, lam):
+    """A new dict: grads[name] + lam * params[name] for weights, grads[name] for the others."""
+    ### BEGIN SOLUTION
+    return {name: grad + lam * params[name] if is_weight(name) else grad for name, grad in grads.items()}
+    ### END SOLUTION
+
+
+# %% tests="test_weight_decay" points=3
+# By hand with lam = 0.1: the weights are 0.W = [[1, -2]] and 2.W = [[2]], so the sum of squares is
+# 1 + 4 + 4 = 9 and the penalty is 0.1 / 2 * 9 = 0.45. The biases 0.b and 2.b do not count.
+params = {"0.W": np.array([[1.0, -2.0]]), "0.b": np.array([3.0]), "2.W": np.array([[2.0]]), "2.b": np.array([-1.0])}
+penalty = check_scalar(call(l2_penalty, params, 0.1), "l2_penalty(params, 0.1)")
+check_close(penalty, 0.45, "l2_penalty(params, 0.1)", hint="lam / 2 times the sum of W ** 2 over the weights.", mistakes=[
+    (0.95, "biases are not decayed: sum over the parameters for which is_weight(name) is true."),
+    (0.9, "the penalty is (lam / 2) * sum(W ** 2): keep the factor 1/2."),
+    (1.9, "the penalty is (lam / 2) * sum(W ** 2), over the weights only."),
+])
+# Gradients of ones: each weight gradient becomes 1 + 0.1 * W; the bias gradients stay 1.
+grads = {name: np.ones_like(value) for name, value in params.items()}
+with unchanged("l2_gradients", **{f"grads['{name}']": g for name, g in grads.items()},
+               **{f"params['{name}']": p for name, p in params.items()}):
+    new = call(l2_gradients, params, grads, 0.1)
+if not isinstance(new, dict) or set(new) != set(grads):
+    raise GradingError(f"l2_gradients: expected a dict with the keys {sorted(grads)}, got "
+                       f"{sorted(new) if isinstance(new, dict) else type(new).__name__}.\n"
+                       "  hint: return a new dict with one entry per key of grads.")
+check_close(new["0.W"], [[1.1, 0.8]], "l2_gradients(...)['0.W']", mistakes=[
+    ([[1.2, 0.6]], "the derivative of (lam / 2) * W**2 is lam * W, not 2 * lam * W."),
+    ([[1.05, 0.9]], "the derivative of (lam / 2) * W**2 is lam * W, not lam / 2 * W."),
+    ([[1.0, 1.0]], "add lam * W to the gradient of every weight: the penalty is part of the loss, so its "
+                   "derivative is part of the gradient."),
+])
+check_close(new["2.W"], [[1.2]], "l2_gradients(...)['2.W']")
+check_close(new["0.b"], [1.0], "l2_gradients(...)['0.b']", mistakes=[
+    ([1.3], "biases are not decayed: leave the gradient of a non-weight unchanged.")])
+check_close(new["2.b"], [1.0], "l2_gradients(...)['2.b']", mistakes=[
+    ([0.9], "biases are not decayed: leave the gradient of a non-weight unchanged.")])
+### BEGIN HIDDEN TESTS
+def _ref_is_weight(name):
+    return name.rsplit(".", 1)[-1].startswith("W")
+
+rng = np.random.default_rng(404)
+params = {"0.W": rng.normal(size=(5, 4)), "0.b": rng.normal(size=4), "1.gamma": 1 + rng.normal(size=4),
+          "1.beta": rng.normal(size=4), "3.W": rng.normal(size=(3, 2, 3, 3)), "3.b": rng.normal(size=3),
+          "W1": rng.normal(size=(4, 2)), "b1": rng.normal(size=2)}
+grads = {name: rng.normal(size=value.shape) for name, value in params.items()}
+for lam in (0.03, 0.5):
+    with unchanged("l2_penalty", **params):
+        penalty = check_scalar(call(l2_penalty, params, lam), f"l2_penalty(params, {lam})")
+    squares = sum(np.sum(v ** 2) for k, v in params.items() if _ref_is_weight(k))
+    check_close(penalty, lam / 2 * squares, f"l2_penalty with lam={lam} on weights, biases, gamma and beta",
+                hint="sum (lam / 2) * W**2 over the weights only (is_weight(name)), every axis of each array.",
+                mistakes=[(lam / 2 * sum(np.sum(v ** 2) for v in params.values()),
+                           "only weights are decayed: not biases, not BatchNorm's gamma and beta.")])
+    with unchanged("l2_gradients", **{f"grads['{k}']": g for k, g in grads.items()},
+                   **{f"params['{k}']": p for k, p in params.items()}):
+        new = call(l2_gradients, params, grads, lam)
+    if not isinstance(new, dict) or set(new) != set(grads):
+        raise GradingError("l2_gradients: expected a dict with the keys of grads.")
+    for name in grads:
+        expected = grads[name] + lam * params[name] if _ref_is_weight(name) else grads[name]
+        check_close(new[name], expected, f"l2_gradients(...)['{name}'] with lam={lam}",
+                    hint="weights get lam * W added, every other parameter keeps its gradient.")
+# the gradient is the derivative of the penalty: they must agree numerically
+zeros = {name: np.zeros_like(value) for name, value in params.items()}
+decay = call(l2_gradients, params, zeros, 0.2)
+for name in ("0.W", "3.W", "0.b"):
+    check_gradient(decay[name], numerical_gradient(lambda _: l2_penalty(params, 0.2), params[name]),
+                   f"l2_gradients vs the derivative of l2_penalty for '{name}'")
+check_close(check_scalar(call(l2_penalty, {"0.b": np.ones(3)}, 1.0), "l2_penalty without weights"), 0.0,
+            "l2_penalty of a model without weights")
+new = call(l2_gradients, params, grads, 0.0)
+for name in grads:
+    check_close(new[name], grads[name], f"l2_gradients with lam=0, '{name}'")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Dropout
+#
+# During training, dropout sets each unit's output to 0 with probability $p$ (the *drop rate*), a new
+# random choice for every example and every step. A unit can then no longer rely on one particular
+# partner; the network learns redundant features, like an average over many thinned networks.
+#
+# At test time we want the whole network, deterministic. **Inverted dropout** keeps each unit with
+# probability $q = 1 - p$ and divides the kept units by $q$ during training,
+#
+# $$ \text{out} = x \odot m / q, \qquad m_{ij} \sim \text{Bernoulli}(q), \qquad
+#    \mathbb E[\text{out}] = x , $$
+#
+# and at test time the layer is simply the identity. (Why the division is needed at all, and why it
+# happens during training, is the written question after the experiment below.) The backward pass
+# multiplies `dout` by the **same** $m/q$ that the forward pass used: the mask is part of the
+# function being differentiated.
+#
+# **Exercise 5 (4 points).** Complete the `Dropout` layer. `forward(x, train=True)` draws a new mask
+# from `self.rng` (seeded in the constructor; e.g. `self.rng.random(x.shape) >= self.p`), keeps what
+# `backward` needs, and returns the scaled output; `forward(x, train=False)` returns `x` unchanged.
+# `backward(dout)` uses the mask of the last training forward pass. The layer has no parameters
+# (`params` and `grads` stay empty). `Model.predict(x, train=...)` passes `train` to it.
+
+# %% answer="dropout" export=true
+class Dropout:
+    """Inverted dropout: drops each unit with probability p during training; the identity at test time."""
+
+    def __init__(self, p=0.5, seed=0):
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout: the drop rate p must be in [0, 1), got {p}")
+        self.p = p
+        self.rng = np.random.default_rng(seed)
+        self.mask = None
+        self.params, self.grads = {}, {}
+
+    def forward(self, x, train=True):
+        """x: any shape -> same shape. train=True: drop and rescale by 1 / (1 - p); train=False: identity."""
+        ### BEGIN SOLUTION
+        if not train:
+            return x
+        self.mask = (self.rng.random(x.shape) >= self.p) / (1.0 - self.p)
+        return x * self.mask
+        ### END SOLUTION
+
+    def backward(self, dout):
+        """dout: the shape of the last training forward's output -> dx, same shape."""
+        ### BEGIN SOLUTION
+        return dout * self.mask
+        ### END SOLUTION
+
+
+# %% tests="test_dropout" points=4
+# 100 000 ones through Dropout(p=0.5): about half become 0, the others 1 / (1 - 0.5) = 2, mean about 1.
+layer = Dropout(p=0.5, seed=0)
+x = np.ones((200, 500))
+with unchanged("Dropout.forward", x=x):
+    out = check_shape(call(layer.forward, x, name="Dropout.forward"), x.shape, "Dropout.forward(x)")
+dropped = np.mean(out == 0)
+if not 0.48 < dropped < 0.52:
+    raise GradingError(f"Dropout(p=0.5).forward: {dropped:.1%} of the units were dropped, expected about 50 %.\n"
+                       "  hint: drop a unit when rng.random() < p (p is the drop rate, not the keep rate).")
+check_close(np.unique(out[out != 0]), [2.0], "the values Dropout(p=0.5) keeps from x = 1", mistakes=[
+    ([1.0], "inverted dropout divides the kept units by 1 - p during training, so the mean stays the same.")])
+check_close(call(layer.backward, np.ones_like(x), name="Dropout.backward"), out, "Dropout.backward(ones)",
+            hint="multiply dout by the same mask / (1 - p) the forward pass used: keep it in self.mask.")
+check_close(call(layer.forward, x, train=False, name="Dropout.forward"), x, "Dropout.forward(x, train=False)",
+            mistakes=[(0.5 * x, "inverted dropout scales during training only: at test time it is the identity.")])
+### BEGIN HIDDEN TESTS
+rng = np.random.default_rng(505)
+for p in (0.2, 0.7):
+    layer = Dropout(p=p, seed=3)
+    x = np.abs(rng.normal(size=(300, 400))) + 0.5      # positive, so a dropped unit is exactly 0
+    with unchanged("Dropout.forward", x=x):
+        out = check_shape(call(layer.forward, x, train=True, name="Dropout.forward"), x.shape, "Dropout.forward")
+    kept = out != 0
+    if not abs(kept.mean() - (1 - p)) < 0.01:
+        raise GradingError(f"Dropout(p={p}).forward: kept {kept.mean():.1%} of the units, expected {1 - p:.0%}.\n"
+                           "  hint: p is the probability of DROPPING a unit.")
+    check_close(out[kept], x[kept] / (1 - p), f"the kept units of Dropout(p={p})", mistakes=[
+        (x[kept], "divide the kept units by 1 - p (inverted dropout)."),
+        (x[kept] * (1 - p), "divide by the keep probability 1 - p, do not multiply.")])
+    ratio = out.mean() / x.mean()
+    if not abs(ratio - 1) < 0.02:
+        raise GradingError(f"Dropout(p={p}): the mean activation changed by a factor {ratio:.3f}; expected 1.\n"
+                           "  hint: inverted dropout keeps the expected activation unchanged.")
+    dout = rng.normal(size=x.shape)
+    dx = check_shape(call(layer.backward, dout, name="Dropout.backward"), x.shape, "Dropout.backward")
+    if np.any(dx[~kept] != 0) or np.any(dx[kept] == 0):
+        raise GradingError(f"Dropout(p={p}).backward: the gradient is not zero exactly where forward dropped units.\n"
+                           "  hint: reuse the mask of the forward pass; do not draw a new one in backward.")
+    check_close(dx, dout * out / x, f"Dropout(p={p}).backward(dout)",
+                hint="dx = dout * mask / (1 - p), with the forward pass's mask.")
+    out_test = call(layer.forward, x, train=False, name="Dropout.forward")
+    check_close(out_test, x, f"Dropout(p={p}).forward(x, train=False)", mistakes=[
+        (x * (1 - p), "do not scale at test time: inverted dropout already scaled during training.")])
+    second = check_shape(call(layer.forward, x, name="Dropout.forward"), x.shape, "Dropout.forward")
+    if np.array_equal(second != 0, kept):
+        raise GradingError("Dropout.forward: two training passes dropped the same units.\n"
+                           "  hint: draw a new mask at every training forward pass.")
+    check_close(call(layer.backward, dout, name="Dropout.backward"), dout * second / x,
+                "Dropout.backward after a second forward", hint="backward uses the mask of the LAST forward pass.")
+# seeded: two layers with the same seed drop the same units; another seed drops others
+x = rng.normal(size=(50, 60))
+a = call(Dropout(0.3, seed=7).forward, x, name="Dropout.forward")
+b = call(Dropout(0.3, seed=7).forward, x, name="Dropout.forward")
+c = call(Dropout(0.3, seed=8).forward, x, name="Dropout.forward")
+check_close(b, a, "two Dropout(0.3, seed=7) layers", hint="draw the mask from self.rng (seeded), not from np.random.")
+if np.allclose(a, c):
+    raise GradingError("Dropout with seeds 7 and 8 dropped the same units.\n  hint: draw from self.rng.")
+# p = 0 keeps everything; the default is train=True; 4-D inputs keep their shape
+x4 = rng.normal(size=(2, 3, 4, 5))
+check_close(call(Dropout(0.0).forward, x4, name="Dropout.forward"), x4, "Dropout(p=0).forward")
+out4 = check_shape(call(Dropout(0.5, seed=1).forward, x4, name="Dropout.forward"), x4.shape, "Dropout.forward on (2, 3, 4, 5)")
+if not np.any(out4 == 0):
+    raise GradingError("Dropout(0.5).forward(x) dropped nothing: train=True is the default.")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### The overfitting experiment
+#
+# 300 MNIST training images, 500 test images, a 784–50–50–50–10 ReLU network with He
+# initialization, plain SGD (learning rate 0.1) on mini-batches of 100. The training loop below
+# (given) adds your weight decay to the gradients; dropout is a `Dropout` layer after each ReLU.
+# After every epoch we measure, in test mode, the accuracy and the cross-entropy on the 300 training
+# images and on the 500 test images.
+#
+# The default path trains four short runs of 30 epochs — no regularization, L2 only
+# ($\lambda = 0.1$), dropout only ($p = 0.5$), both. Set `FULL_RUN = True` to train a grid of 25
+# settings for 150 epochs each (one to a few minutes) and explore it with the sliders.
+
+# %% demo=true
+FULL_RUN = False  # True: the full grid of 25 runs, 150 epochs each (one to a few minutes)
+
+if FULL_RUN:
+    LAMBDAS, DROP_RATES, EPOCHS = (0.0, 0.01, 0.03, 0.1, 0.3), (0.0, 0.1, 0.2, 0.3, 0.5), 150
+else:
+    LAMBDAS, DROP_RATES, EPOCHS = (0.0, 0.1), (0.0, 0.5), 30
+
+cross_entropy = SoftmaxWithLoss()   # only to measure the loss of given scores
+
+
+def evaluate(model, x, t):
+    """Accuracy and mean cross-entropy of the model on (x, t), in test mode, from one forward pass."""
+    scores = model.predict(x, train=False)
+    return float(np.mean(scores.argmax(axis=1) == t)), float(cross_entropy.forward(scores, t))
+
+
+def fit(model, lam, epochs, lr=0.1, batch_size=100, seed=0):
+    """SGD with L2 weight decay; returns the train and test accuracy and loss after every epoch."""
+    optimizer = SGD(lr=lr)
+    history = {"train_acc": [], "test_acc": [], "train_loss": [], "test_loss": []}
+    for epoch in range(epochs):
+        for x_batch, t_batch in minibatches(x_train, t_train, batch_size, seed=seed + epoch):
+            grads = l2_gradients(model.params, model.gradient(x_batch, t_batch), lam)
+            optimizer.update(model.params, grads)
+        for split, x, t in (("train", x_train, t_train), ("test", x_test, t_test)):
+            accuracy, loss = evaluate(model, x, t)
+            history[f"{split}_acc"].append(accuracy)
+            history[f"{split}_loss"].append(loss)
+    return history
+
+
+histories = {}
+for lam in LAMBDAS:
+    for drop_rate in DROP_RATES:
+        model = deep_network(he_normal, ReLU, sizes=(784, 50, 50, 50, 10), drop_rate=drop_rate)
+        history = histories[(lam, drop_rate)] = fit(model, lam, EPOCHS)
+        print(f"λ = {lam:<5g} drop rate = {drop_rate:<4g}  train accuracy {history['train_acc'][-1]:.3f}"
+              f"  test accuracy {history['test_acc'][-1]:.3f}")
+runs = histories   # {(λ, drop rate): history}, defined only once every run has finished
+
+# %% demo=true
+overfitting_figure(runs, keys=[(0.0, 0.0), (0.1, 0.0), (0.0, 0.5)])
+
+# %% [markdown]
+# Without regularization the training accuracy reaches 100 % after about 20 epochs while the test
+# accuracy stalls about 25 points lower: the network has memorised the 300 images, and its training
+# loss heads for 0 while the test loss stops falling. In 30 epochs, $\lambda = 0.1$ keeps the
+# training accuracy below 90 % and the gap shrinks a little — but the test accuracy is lower too:
+# this much decay makes the network underfit. Dropout with $p = 0.5$ learns much more slowly (every
+# step trains a random half of the network); after 30 epochs it is still climbing, with a much
+# smaller gap. Both at once barely learn in 30 epochs.
+#
+# What longer training shows (`FULL_RUN = True`, 150 epochs, as measured on this network): the
+# unregularized test loss starts to *climb* again after about 40 epochs while its training loss goes
+# to 0 — the network grows ever more confident on images it memorised — whereas a mild
+# $\lambda = 0.01$ holds the test loss down and ends with a slightly higher test accuracy; dropout
+# with $p = 0.5$ gets close to the others by the end; $\lambda = 0.3$ shrinks the weights so hard
+# that the network collapses to chance. On 300 images no setting raises the test accuracy by much:
+# regularization trades training fit for a smaller gap and a better-behaved loss, but it cannot
+# create information the data do not hold.
+#
+# Explore the runs with the sliders (the faded curves are the run without regularization):
+
+# %% demo=true
+RegularizationExplorer(runs, initial=(LAMBDAS[1], 0.0)).show()
+
+# %% [markdown]
+# **Written question (3 points, graded by a person).** Our `Dropout` divides the kept activations by
+# $1 - p$ during training and does nothing at test time. Explain why the scaling is needed at all, and
+# what would go wrong at test time if a network were trained with dropout that does *not* rescale
+# (plain masking) and then evaluated with all units on. How would you have to fix the test-time
+# forward pass in that case, and why is the inverted form more convenient? Answer in four to six
+# sentences.
+
+# %% [markdown] written="q_inverted_dropout" points=3
+# ### BEGIN SOLUTION
+# A unit in the next layer sums its inputs; during training only a fraction $q = 1 - p$ of them are
+# on, so without rescaling it learns weights for an input whose expected size is $q\,x$. At test time
+# all units are on, so the same unit would receive about $1/q$ times as much input as it ever saw in
+# training: its pre-activations are shifted and scaled, ReLUs and sigmoids operate in a different
+# regime, and the softmax outputs become overconfident or simply wrong — the accuracy drops although
+# the weights are fine. With plain masking one must therefore multiply the activations by $q$ at test
+# time (or the weights) to match the training expectation. Inverted dropout divides by $q$ during
+# training instead, so that $\mathbb E[\text{out}] = x$ already holds there; the test-time network is
+# then the plain network with no special case, the saved weights can be used as they are, and the
+# drop rate need not be known at inference.
+# ### END SOLUTION
+
+# %% [markdown]
+# ## 3. Batch normalization
+#
+# Instead of hoping that the initialization keeps each layer's inputs well scaled, batch
+# normalization *forces* them to be: for a batch $x$ of shape $(N, D)$ it normalizes each of the $D$
+# features over the batch, then lets the network choose a scale $\gamma$ and a shift $\beta$ (both of
+# shape $(D,)$, learned):
+#
+# $$ \mu = \frac1N \sum_n x_n, \quad \sigma^2 = \frac1N \sum_n (x_n - \mu)^2, \quad
+#    \hat x_n = \frac{x_n - \mu}{\sqrt{\sigma^2 + \varepsilon}}, \quad y_n = \gamma \odot \hat x_n + \beta . $$
+#
+# The variance is the **biased** one ($\frac1N$, `x.var(axis=0)`), everywhere in this layer, and the
+# statistics are taken over the batch axis 0, one per feature.
+#
+# **Train and test modes.** A test image must not depend on the other images of its batch, so at test
+# time the layer uses *running* averages collected during training instead of the batch statistics.
+# After each training forward pass, with momentum $m$ (0.9 by default):
+#
+# $$ \mu_\text{run} \leftarrow m\,\mu_\text{run} + (1 - m)\,\mu, \qquad
+#    \sigma^2_\text{run} \leftarrow m\,\sigma^2_\text{run} + (1 - m)\,\sigma^2 , $$
+#
+# and a test forward pass computes $y = \gamma \odot (x - \mu_\text{run}) / \sqrt{\sigma^2_\text{run} + \varepsilon} + \beta$
+# without changing them. The running statistics are *not* parameters: no gradient, no optimizer, so
+# they are plain attributes, not entries of `params`.
+#
+# **Backward (train mode).** Given `dout` $= \partial L/\partial y$ $(N, D)$:
+# $\partial L/\partial\beta = \sum_n \text{dout}_n$, $\partial L/\partial\gamma = \sum_n \text{dout}_n \odot \hat x_n$,
+# and with $g = \text{dout} \odot \gamma$ (the gradient with respect to $\hat x$) — remembering that
+# $\mu$ and $\sigma^2$ depend on *every* $x_n$ —
+#
+# $$ \frac{\partial L}{\partial x_n} = \frac{1}{\sqrt{\sigma^2 + \varepsilon}}
+#    \Big( g_n - \frac1N \sum_k g_k - \hat x_n \odot \frac1N \sum_k g_k \odot \hat x_k \Big). $$
+#
+# The two subtracted terms come from the mean and from the variance; forgetting them is the classic
+# mistake. (Derive it on a computational graph if you like: subtract, square, mean, add $\varepsilon$,
+# square root, divide.)
+#
+# **Exercise 6 (6 points).** Complete `BatchNorm.forward(x, train=True)` and `BatchNorm.backward(dout)`
+# for inputs of shape $(N, D)$. Read $\gamma$ and $\beta$ from `self.params` (an optimizer updates them
+# in place), store the gradients in `self.grads["gamma"]` and `self.grads["beta"]`, update
+# `self.running_mean` and `self.running_var` in training mode only, and keep in `forward` what
+# `backward` needs. `backward` follows a training forward pass.
+
+# %% answer="batchnorm" export=true
+class BatchNorm:
+    """Batch normalization over the batch axis of (N, D) inputs, with running statistics for test time."""
+
+    def __init__(self, num_features, momentum=0.9, eps=1e-5):
+        self.params = {"gamma": np.ones(num_features), "beta": np.zeros(num_features)}
+        self.grads = {}
+        self.running_mean = np.zeros(num_features)
+        self.running_var = np.ones(num_features)
+        self.momentum = momentum
+        self.eps = eps
+        self.cache = None
+
+    def forward(self, x, train=True):
+        """x: (N, D) -> (N, D). train=True: batch statistics (and update the running ones); False: running ones."""
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        ### BEGIN SOLUTION
+        if train:
+            mu = x.mean(axis=0)
+            var = x.var(axis=0)
+            std = np.sqrt(var + self.eps)
+            x_hat = (x - mu) / std
+            self.running_mean = self.momentum * self.running_mean + (1 - self.momentum) * mu
+            self.running_var = self.momentum * self.running_var + (1 - self.momentum) * var
+            self.cache = (x_hat, std)
+        else:
+            x_hat = (x - self.running_mean) / np.sqrt(self.running_var + self.eps)
+        return gamma * x_hat + beta
+        ### END SOLUTION
+
+    def backward(self, dout):
+        """dout: (N, D) -> dx: (N, D); sets self.grads["gamma"] and self.grads["beta"], each (D,)."""
+        ### BEGIN SOLUTION
+        x_hat, std = self.cache
+        self.grads["beta"] = dout.sum(axis=0)
+        self.grads["gamma"] = (dout * x_hat).sum(axis=0)
+        g = dout * self.params["gamma"]
+        return (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0)) / std
+        ### END SOLUTION
+
+
+# %% tests="test_batchnorm" points=6
+# By hand, eps = 0: x = [[1, 2], [3, 6]] has the column means [2, 4] and (biased) variances [1, 4],
+# so x_hat = [[-1, -1], [1, 1]]; with gamma = [2, 1], beta = [0, 10] the output is [[-2, 9], [2, 11]].
+bn = BatchNorm(2, momentum=0.9, eps=0.0)
+bn.params["gamma"][:] = [2.0, 1.0]
+bn.params["beta"][:] = [0.0, 10.0]
+x = np.array([[1.0, 2.0], [3.0, 6.0]])
+with unchanged("BatchNorm.forward", x=x):
+    out = call(bn.forward, x, name="BatchNorm.forward")
+check_close(out, [[-2.0, 9.0], [2.0, 11.0]], "BatchNorm.forward(x) in training mode", mistakes=[
+    ([[-2 / np.sqrt(2), 10 - 1 / np.sqrt(2)], [2 / np.sqrt(2), 10 + 1 / np.sqrt(2)]],
+     "use the biased variance (divide by N): x.var(axis=0), not ddof=1."),
+    ([[-2.0, 11.0], [-2.0, 11.0]], "normalize each feature (column) over the batch: the statistics are over axis 0."),
+])
+# running statistics after one training pass: 0.9 * [0, 0] + 0.1 * [2, 4] and 0.9 * [1, 1] + 0.1 * [1, 4]
+check_close(bn.running_mean, [0.2, 0.4], "running_mean after one training pass", mistakes=[
+    ([0.0, 0.0], "update the running statistics in every training forward pass."),
+    ([1.8, 3.6], "running = momentum * running + (1 - momentum) * batch statistic.")])
+check_close(bn.running_var, [1.0, 1.3], "running_var after one training pass", mistakes=[
+    ([1.0, 1.0], "update the running statistics in every training forward pass."),
+    ([1.1, 1.7], "use the biased batch variance (divide by N) for the running variance too."),
+    ([0.9 + 0.1 * np.sqrt(1.0), 0.9 + 0.1 * 2.0], "average the variance, not the standard deviation.")])
+# test mode: the running statistics, and they stay as they are
+out_test = call(bn.forward, x, train=False, name="BatchNorm.forward")
+expected_test = np.array([2.0, 1.0]) * (x - [0.2, 0.4]) / np.sqrt([1.0, 1.3]) + [0.0, 10.0]
+check_close(out_test, expected_test, "BatchNorm.forward(x, train=False)", mistakes=[
+    ([[-2.0, 9.0], [2.0, 11.0]], "at test time normalize with the running statistics, not the batch's."),
+    (np.array([2.0, 1.0]) * (x - [0.38, 0.76]) / np.sqrt([1.0, 1.57]) + [0.0, 10.0],
+     "do not update the running statistics at test time: only a training pass changes them.")])
+check_close(bn.running_mean, [0.2, 0.4], "running_mean after a test pass",
+            hint="do not update the running statistics when train=False.")
+# backward after a training pass. With two examples x_hat is always +-1 whatever x is, so the output does
+# not depend on x at all and dx must be 0; dbeta = sum(dout), dgamma = sum(dout * x_hat).
+call(bn.forward, x, name="BatchNorm.forward")
+dout = np.array([[1.0, 0.0], [0.0, 3.0]])
+dx = call(bn.backward, dout, name="BatchNorm.backward")
+check_close(bn.grads.get("beta"), [1.0, 3.0], "BatchNorm.grads['beta']", hint="dbeta = dout.sum(axis=0).",
+            mistakes=[([0.5, 1.5], "beta was added to every example: sum dout over the batch, do not average.")])
+check_close(bn.grads.get("gamma"), [-1.0, 3.0], "BatchNorm.grads['gamma']", hint="dgamma = (dout * x_hat).sum(axis=0).")
+check_close(dx, np.zeros((2, 2)), "BatchNorm.backward(dout) with N = 2", mistakes=[
+    ([[2.0, 0.0], [0.0, 1.5]], "mu and var depend on x too: dx has two more terms (see the formula above)."),
+], hint="dx = (g - mean(g) - x_hat * mean(g * x_hat)) / sqrt(var + eps), means over axis 0, g = dout * gamma.")
+### BEGIN HIDDEN TESTS
+rng = np.random.default_rng(606)
+for n, d, eps, momentum in ((6, 4, 1e-5, 0.9), (9, 3, 1e-3, 0.8)):
+    bn = BatchNorm(d, momentum=momentum, eps=eps)
+    gamma0, beta0 = 1 + 0.5 * rng.normal(size=d), rng.normal(size=d)
+    bn.params["gamma"][:], bn.params["beta"][:] = gamma0, beta0
+    if set(bn.params) != {"gamma", "beta"}:
+        raise GradingError(f"BatchNorm.params has the keys {sorted(bn.params)}; only gamma and beta are parameters.\n"
+                           "  hint: keep the running statistics as attributes, not in params.")
+    xs = [rng.normal(loc=2.0, scale=3.0, size=(n, d)) for _ in range(3)]
+    run_mean, run_var, run_var_unbiased = np.zeros(d), np.ones(d), np.ones(d)
+    for k, x in enumerate(xs):
+        with unchanged("BatchNorm.forward", x=x):
+            out = call(bn.forward, x, name="BatchNorm.forward")
+        mu, var = x.mean(axis=0), x.var(axis=0)
+        check_close(out, gamma0 * (x - mu) / np.sqrt(var + eps) + beta0, f"BatchNorm.forward on ({n}, {d}), pass {k + 1}",
+                    mistakes=[(gamma0 * (x - mu) / np.sqrt(x.var(axis=0, ddof=1) + eps) + beta0,
+                               "use the biased variance x.var(axis=0) (divide by N).")],
+                    hint="normalize each column with its batch mean and variance, then gamma * x_hat + beta.")
+        run_mean = momentum * run_mean + (1 - momentum) * mu
+        run_var = momentum * run_var + (1 - momentum) * var
+        run_var_unbiased = momentum * run_var_unbiased + (1 - momentum) * x.var(axis=0, ddof=1)
+        check_close(bn.running_mean, run_mean, f"running_mean after {k + 1} training passes (momentum {momentum})",
+                    hint="running_mean = momentum * running_mean + (1 - momentum) * batch mean.")
+        check_close(bn.running_var, run_var, f"running_var after {k + 1} training passes (momentum {momentum})",
+                    hint="running_var = momentum * running_var + (1 - momentum) * biased batch variance.",
+                    mistakes=[(run_var_unbiased, "use the biased batch variance (divide by N) here too.")])
+    x_new = rng.normal(size=(5, d))
+    with unchanged("BatchNorm.forward", x=x_new):
+        out = call(bn.forward, x_new, train=False, name="BatchNorm.forward")
+    check_close(out, gamma0 * (x_new - run_mean) / np.sqrt(run_var + eps) + beta0, "BatchNorm.forward(x, train=False)",
+                hint="test mode: (x - running_mean) / sqrt(running_var + eps), then gamma and beta.")
+    check_close(bn.running_mean, run_mean, "running_mean after a test pass", hint="train=False must not update them.")
+    check_close(bn.running_var, run_var, "running_var after a test pass", hint="train=False must not update them.")
+    one = call(bn.forward, x_new[:1], train=False, name="BatchNorm.forward")
+    check_close(one, out[:1], "BatchNorm.forward of a single example in test mode",
+                hint="in test mode an example's output must not depend on the rest of its batch.")
+    # numerical gradient checks in training mode
+    x = rng.normal(loc=1.0, scale=2.0, size=(n, d))
+    dout = rng.normal(size=(n, d))
+    call(bn.forward, x, name="BatchNorm.forward")
+    with unchanged("BatchNorm.backward", dout=dout):
+        dx = call(bn.backward, dout, name="BatchNorm.backward")
+    forward = lambda _: np.sum(bn.forward(x, train=True) * dout)
+    check_gradient(dx, numerical_gradient(forward, x), f"BatchNorm dx on ({n}, {d})", tol=1e-5,
+                   hint="mu and var depend on every x_n: dx = (g - mean(g) - x_hat * mean(g * x_hat)) / sqrt(var + eps).")
+    check_gradient(bn.grads.get("gamma"), numerical_gradient(forward, bn.params["gamma"]), "BatchNorm dgamma", tol=1e-5,
+                   hint="dgamma = (dout * x_hat).sum(axis=0).")
+    check_gradient(bn.grads.get("beta"), numerical_gradient(forward, bn.params["beta"]), "BatchNorm dbeta", tol=1e-5,
+                   hint="dbeta = dout.sum(axis=0).")
+    if set(bn.grads) != {"gamma", "beta"}:
+        raise GradingError(f"BatchNorm.grads has the keys {sorted(bn.grads)}; expected gamma and beta.")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# You can check your backward pass yourself, as the hidden tests do: compare it with a numerical
+# gradient of $\sum y \odot \text{dout}$ (below about $10^{-7}$ the two agree).
+
+# %% demo=true
+rng = np.random.default_rng(0)
+bn_check, x_check, dout_check = BatchNorm(4), rng.normal(size=(8, 4)), rng.normal(size=(8, 4))
+bn_check.forward(x_check, train=True)
+dx_check = bn_check.backward(dout_check)
+dx_numerical = numerical_gradient_array(lambda z: bn_check.forward(z, train=True), x_check.copy(), dout_check)
+print(f"relative error of dx: {rel_error(dx_check, dx_numerical):.2e}")
+
+# %% [markdown]
+# ### Batch normalization rescues a bad initialization
+#
+# Back to the five-layer stack with the worst initialization for ReLU, $\sigma = 0.01$, whose
+# activations died out. With a `BatchNorm` before every activation, each layer's input is
+# re-standardized, and the activations keep their scale whatever the weights' scale.
+
+# %% demo=true
+def five_layer_activations_bn(init, activation, n_layers=5, width=100, n_samples=1000, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n_samples, width))
+    outputs = []
+    for _ in range(n_layers):
+        x = activation().forward(BatchNorm(width).forward(x @ init((width, width), rng), train=True))
+        outputs.append(x)
+    return outputs
+
+
+activation_histograms({
+    "σ = 0.01": five_layer_activations(gaussian(0.01), ReLU),
+    "σ = 0.01 + BN": five_layer_activations_bn(gaussian(0.01), ReLU),
+    "σ = 1 + BN": five_layer_activations_bn(gaussian(1.0), ReLU),
+}, value_range="panel", skip_zeros=True, title="ReLU activations per layer, without and with batch normalization")
+
+# %% [markdown]
+# ## Summary
+#
+# - The variance of a layer's output is $n_\text{in} \operatorname{Var}(w) \operatorname{Var}(x)$:
+#   Xavier ($\operatorname{Var}(w) = 2/(n_\text{in} + n_\text{out})$) suits sigmoid/tanh, He
+#   ($2/n_\text{in}$) suits ReLU. A convolution's fans include the kernel area.
+# - Too small weights make activations and gradients vanish; too large ones saturate sigmoids or
+#   explode ReLUs.
+# - L2 weight decay adds $\frac\lambda2\sum\lVert W\rVert^2$ to the loss and $\lambda W$ to each
+#   weight gradient; biases (and $\gamma$, $\beta$) are not decayed.
+# - Inverted dropout masks and divides by $1-p$ in training, reuses the mask in backward, and is the
+#   identity at test time.
+# - Batch normalization standardizes each feature over the batch, learns $\gamma$ and $\beta$, keeps
+#   running statistics for test time, and its backward pass carries the mean and variance terms.
+# - On 300 images, regularization narrows the train–test gap; it does not replace data.
+#
+# Next, in **06 — convolutional networks with im2col**, the weights become filters of shape
+# $(F, C, K_H, K_W)$, initialized with the He scale you computed here.
