@@ -136,3 +136,10 @@ def test_replaced_restores_the_namespace_even_on_failure():
             assert namespace == {"f": 2, "g": 3}
             raise RuntimeError
     assert namespace == {"f": 1}
+
+
+def test_checks_ignore_a_replaced_numpy_comparison(monkeypatch):
+    monkeypatch.setattr(np, "allclose", lambda *args, **kwargs: True)
+    monkeypatch.setattr(np, "isfinite", lambda x: np.ones(np.shape(x), dtype=bool))
+    assert "wrong values" in _message(grading.check_close, 2.0, 1.0, "x")
+    assert "NaN" in _message(grading.check_finite, [np.nan], "x")

@@ -86,6 +86,7 @@ VARIANTS = [
     ("mse_loss", "mean absolute error", _MSE.format(body="return np.mean(np.abs(y_pred - y))"), False),
     ("mse_loss", "returns the vector of squares", _MSE.format(body="return (y_pred - y) ** 2"), False),
     ("mse_loss", "no return", _MSE.format(body="np.mean((y_pred - y) ** 2)"), False),
+    ("mse_loss", "flattens only one side: broadcasts to (N, N)", _MSE.format(body="return np.mean((y_pred - y.ravel()) ** 2)"), False),
     # mse_gradients
     ("mse_gradients", "einsum and keepdims", _GRADS.format(
         body="return 2 / n * np.einsum('nd,nk->dk', X, r), 2 / n * r.sum(axis=0)"), True),
@@ -127,9 +128,14 @@ VARIANTS = [
     ("closed_form", "bias and weight swapped", _CLOSED.format(body="""A = np.column_stack([X, np.ones(len(X))])
     theta = np.linalg.solve(A.T @ A, A.T @ y)
     return theta[1:], theta[0]"""), False),
+    ("closed_form", "pseudo-inverse", _CLOSED.format(body="""A = np.hstack([X, np.ones_like(X[:, :1])])
+    theta = np.linalg.pinv(A) @ y
+    return theta[:-1], theta[-1:].reshape(1)"""), True),
     # MulLayer
     ("mul_layer", "einsum", _MUL.format(forward="np.einsum('nd,dk->nk', X, self.W)",
                                         backward="self.dW = np.einsum('nd,nk->dk', self.X, dout)\n        return np.einsum('nk,dk->nd', dout, self.W)"), True),
+    ("mul_layer", "backward reads the notebook's X instead of the cached input", _MUL.format(forward="X @ self.W",
+                                                   backward="self.dW = globals()['X'].T @ dout if globals()['X'].shape[0] == dout.shape[0] else self.X.T @ dout * 0\n        return dout @ self.W.T"), False),
     ("mul_layer", "dW averaged again", _MUL.format(forward="X @ self.W",
                                                    backward="self.dW = self.X.T @ dout / len(dout)\n        return dout @ self.W.T"), False),
     ("mul_layer", "dX without the transpose", _MUL.format(forward="X @ self.W",
