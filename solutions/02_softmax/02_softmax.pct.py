@@ -30,8 +30,8 @@ import matplotlib.pyplot as plt
 
 from dlfs.data import load_mnist
 from dlfs.gradcheck import numerical_gradient, rel_error
-from dlfs.grading import (call, check_close, check_gradient, check_length, check_scalar, check_shape,
-                          replaced, unchanged)
+from dlfs.grading import (GradingError, call, check_close, check_gradient, check_length, check_scalar,
+                          check_shape, replaced, unchanged)
 from dlfs.monitor import TrainingMonitor
 from dlfs.plots import image_grid
 
@@ -116,11 +116,12 @@ with unchanged("softmax", x=x_):
     got = call(softmax, x_)
 check_close(got, _ref_softmax(x_), "softmax on a (4, 4) batch", hint=per_row)
 # huge and tiny scores in one row
-for row in ([1000.0, 1001.0, 1002.0], [-1000.0, -999.0, -998.0], [1e4, 1e4], [3.0, -800.0]):
+for row in ([1000.0, 1001.0, 1002.0], [-1000.0, -999.0, -998.0], [1e4, 1e4], [3.0, -800.0],
+            [-1000.0, 0.0, 1000.0]):
     x_ = np.array(row)
     check_close(call(softmax, x_), _ref_softmax(x_), f"softmax({row})",
-                hint="subtract the maximum score before np.exp: exp overflows to inf above ~709 and "
-                     "underflows to 0 below ~-745, and inf/inf or 0/0 is nan.")
+                hint="subtract the maximum score (not the mean or the minimum) before np.exp: exp overflows "
+                     "to inf above ~709 and underflows to 0 below ~-745, and inf/inf or 0/0 is nan.")
 # rows on wildly different scales: the maximum must be each row's own
 x_ = np.array([[1000.0, 1001.0, 1002.0], [-1000.0, -999.0, -998.0], [0.0, 1.0, 2.0]])
 check_close(call(softmax, x_), np.tile(_ref_softmax(np.array([0.0, 1.0, 2.0])), (3, 1)),
@@ -208,10 +209,12 @@ check_close(got, _ref_log_softmax(x_), "log_softmax on a (4, 4) batch", hint=per
     (x_ - np.log(np.exp(x_ - x_.max(axis=-1, keepdims=True)).sum(axis=-1, keepdims=True)),
      "you subtracted log(sum(exp(x - max))) but forgot to subtract the max itself."),
 ])
-for row in ([1000.0, 1001.0, 1002.0], [-1000.0, -999.0, -998.0], [1e4, 1e4], [3.0, -800.0]):
+for row in ([1000.0, 1001.0, 1002.0], [-1000.0, -999.0, -998.0], [1e4, 1e4], [3.0, -800.0],
+            [-1000.0, 0.0, 1000.0]):
     x_ = np.array(row)
     check_close(call(log_softmax, x_), _ref_log_softmax(x_), f"log_softmax({row})",
-                hint="compute x - max - log(sum(exp(x - max))): never exp of a large number, never log(0).")
+                hint="compute x - max - log(sum(exp(x - max))) with the row's maximum (not its mean): never exp "
+                     "of a large number, never log(0).")
 x_ = np.array([[1000.0, 1001.0, 1002.0], [-1000.0, -999.0, -998.0], [0.0, -1000.0, 5.0]])
 check_close(call(log_softmax, x_), _ref_log_softmax(x_),
             "log_softmax of rows [1000, 1001, 1002], [-1000, -999, -998], [0, -1000, 5]",
@@ -277,8 +280,16 @@ ce_mistakes = [
     (-expected, "the cross-entropy is MINUS the mean log-probability of the true class."),
     (expected / 3, "divide by N (the number of examples), not by N * C (np.mean over every entry)."),
 ]
+def check_float(value, name):
+    """The loss is one number, a Python float (np.float64 counts), not an array."""
+    if not isinstance(value, (float, np.floating)):
+        raise GradingError(f"{name}: returned a {type(value).__name__} of shape {np.shape(value)}, expected a Python "
+                           "float.\n  hint: reduce to one number and return float(...) of it.")
+    return value
+
 with replaced(globals(), log_softmax=stand_in_log_softmax):
-    got = check_scalar(call(cross_entropy, logp, np.array([0, 1])), "cross_entropy with integer labels [0, 1]")
+    got = check_scalar(check_float(call(cross_entropy, logp, np.array([0, 1])), "cross_entropy with integer labels [0, 1]"),
+                       "cross_entropy with integer labels [0, 1]")
     check_close(got, expected, "cross_entropy with integer labels [0, 1]", hint=uses_it, mistakes=ce_mistakes)
     got = check_scalar(call(cross_entropy, logp, np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])),
                        "cross_entropy with one-hot labels")
@@ -304,11 +315,13 @@ with replaced(globals(), softmax=_ref_softmax, log_softmax=_ref_log_softmax):
         s_ = rng.normal(scale=2.0, size=(n, c))
         labels_ = rng.integers(0, c, size=n)
         hot_ = np.eye(c, dtype=np.float32)[labels_]
-        for form, t_ in (("integer", labels_), ("int32", labels_.astype(np.int32)), ("one-hot", hot_)):
+        for form, t_ in (("integer", labels_), ("int32", labels_.astype(np.int32)), ("one-hot", hot_),
+                         ("integer one-hot", np.eye(c, dtype=np.int64)[labels_])):
             name = f"cross_entropy on ({n}, {c}) scores with {form} labels"
             with unchanged("cross_entropy", scores=s_, t=t_):
-                got = check_scalar(call(cross_entropy, s_, t_), name,
-                                   hint="tell the label forms apart by t.ndim: 1 for integers, 2 for one-hot.")
+                got = check_scalar(check_float(call(cross_entropy, s_, t_), name), name,
+                                   hint="tell the label forms apart by t.ndim (1 for integers, 2 for one-hot), "
+                                        "not by the dtype: one-hot rows may hold integers.")
             check_close(got, _ref_ce(s_, labels_), name, mistakes=[
                 (n * _ref_ce(s_, labels_), "average over the batch (divide by N), do not sum."),
                 (_ref_ce(s_, labels_) / c, "divide by N, not by N * C."),
@@ -402,13 +415,15 @@ def _ref_ce(s_, labels_):
 
 rng = np.random.default_rng(2005)
 with replaced(globals(), softmax=_ref_softmax):
-    hint = "(softmax(scores) - onehot(t)) / N; integer labels: subtract 1 at [np.arange(N), t]."
+    hint = ("(softmax(scores) - onehot(t)) / N; integer labels: subtract 1 at [np.arange(N), t]. Tell the label "
+            "forms apart by t.ndim, not by the dtype: one-hot rows may hold integers.")
     for n, c in ((5, 4), (1, 3), (3, 3), (20, 10)):
         s_ = rng.normal(size=(n, c))
         labels_ = rng.integers(0, c, size=n)
         if n * c <= 20:
             numerical = numerical_gradient(lambda _: _ref_ce(s_, labels_), s_)
-        for form, t_ in (("integer", labels_), ("one-hot", np.eye(c, dtype=np.float32)[labels_])):
+        for form, t_ in (("integer", labels_), ("one-hot", np.eye(c, dtype=np.float32)[labels_]),
+                         ("integer one-hot", np.eye(c, dtype=np.int64)[labels_])):
             name = f"cross_entropy_grad on ({n}, {c}) scores with {form} labels"
             with unchanged("cross_entropy_grad", scores=s_, t=t_):
                 got = call(cross_entropy_grad, s_, t_)

@@ -198,6 +198,16 @@ b_ += 2.0
 check_close(call(layer.forward, x_, name="Affine.forward"), x_ @ W_ + b_,
             "Affine.forward after updating W and b in place",
             hint='read self.params["W"] and self.params["b"] in forward; do not keep a private copy.')
+# Two forwards of different shapes (a last, shorter batch), then backward: it belongs to the latest forward.
+layer = Affine(rng.normal(size=(6, 2)), rng.normal(size=2))
+call(layer.forward, rng.normal(size=(2, 3, 2)), name="Affine.forward")
+x_, dout_ = rng.normal(size=(5, 6)), rng.normal(size=(5, 2))
+call(layer.forward, x_, name="Affine.forward")
+latest = "keep the input and its shape of the LATEST forward (set them on every call), not of the first one."
+dx = call(layer.backward, dout_, name="Affine.backward", hint=latest)
+check_close(dx, dout_ @ layer.params["W"].T, "Affine.backward after forwards on (2, 3, 2) then (5, 6): dx", hint=latest)
+check_close(grad_of(layer, "W", "Affine"), x_.T @ dout_,
+            'Affine.grads["W"] after forwards on (2, 3, 2) then (5, 6)', hint=latest)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -332,6 +342,22 @@ with np.errstate(over="ignore"):
     big = call(Sigmoid().forward, np.array([-800.0, 0.0, 800.0]), name="Sigmoid.forward")
 check_close(big, [0.0, 0.5, 1.0], "Sigmoid.forward([-800, 0, 800])",
             hint="the result must be finite for large |x|: 1 / (1 + exp(800)) is 0, not NaN.")
+# two forwards of different shapes, then backward twice with the same dout
+layer = Sigmoid()
+call(layer.forward, np.array([[0.0, 1.0, -2.0]]), name="Sigmoid.forward")
+out = call(layer.forward, np.array([[2.0], [-1.0]]), name="Sigmoid.forward")
+out_before = np.array(out, dtype=float, copy=True)
+dout_ = np.array([[1.5], [-0.5]])
+y_ = 1 / (1 + np.exp(-np.array([[2.0], [-1.0]])))
+check_close(call(layer.backward, dout_, name="Sigmoid.backward"), dout_ * y_ * (1 - y_),
+            "Sigmoid.backward after forwards on [[0, 1, -2]] then [[2], [-1]]",
+            hint="keep the output of the LATEST forward (set it on every call).")
+check_close(out, out_before, "the array Sigmoid.forward returned, after backward",
+            hint="backward must not write into the output it kept (the next layer holds that very array): "
+                 "return dout * y * (1 - y) as a new array, without *= on y.")
+check_close(call(layer.backward, dout_, name="Sigmoid.backward"), dout_ * y_ * (1 - y_),
+            "Sigmoid.backward called a second time with the same dout",
+            hint="backward must leave the kept output as it was: the same dout gives the same dx.")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -397,6 +423,13 @@ for shape, alpha in (((4, 5), 0.2), ((2, 3, 3), 0.01)):
                    hint="dx = dout where x > 0, alpha * dout elsewhere, with the x of the last forward.")
 check_close(call(LeakyReLU().forward, np.array([-1.0, 2.0]), name="LeakyReLU.forward"), [-0.01, 2.0],
             "LeakyReLU().forward([-1, 2]) with the default alpha = 0.01")
+# two forwards of different shapes, then backward: the mask of the latest forward
+layer = LeakyReLU(alpha=0.2)
+call(layer.forward, np.array([[1.0, -1.0, 1.0]]), name="LeakyReLU.forward")
+call(layer.forward, np.array([[-1.0], [1.0]]), name="LeakyReLU.forward")
+check_close(call(layer.backward, np.array([[5.0], [7.0]]), name="LeakyReLU.backward"), [[1.0], [7.0]],
+            "LeakyReLU(alpha=0.2).backward after forwards on [[1, -1, 1]] then [[-1], [1]]",
+            hint="keep the mask (or x) of the LATEST forward (set it on every call).")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -462,6 +495,15 @@ for shape, alpha in (((4, 5), 1.0), ((2, 3, 3), 0.5)):
                    hint="dx = dout where x > 0, dout * alpha * exp(x) elsewhere.")
 check_close(call(ELU().forward, np.array([-1.0, 2.0]), name="ELU.forward"), [np.exp(-1.0) - 1, 2.0],
             "ELU().forward([-1, 2]) with the default alpha = 1")
+# two forwards of different shapes, then backward twice: it belongs to the latest forward
+layer = ELU(alpha=2.0)
+call(layer.forward, np.array([[1.0, -1.0, 1.0]]), name="ELU.forward")
+call(layer.forward, np.array([[-np.log(2.0)], [1.0]]), name="ELU.forward")
+for attempt in ("", " (called a second time)"):
+    check_close(call(layer.backward, np.array([[5.0], [7.0]]), name="ELU.backward"), [[5.0], [7.0]],
+                f"ELU(alpha=2).backward after forwards on [[1, -1, 1]] then [[-ln 2], [1]]{attempt}",
+                hint="keep x (or the output) of the LATEST forward, set on every call, and do not modify it in "
+                     "backward.")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -516,6 +558,15 @@ for shape in ((3, 4, 5), (2, 3, 2, 2), (1, 2, 2), (4, 7)):
                     hint="x.reshape(x.shape[0], -1): one row per example, in C order.")
         check_close(call(layer.backward, dout_, name="Flatten.backward"), dout_.reshape(shape),
                     f"Flatten.backward to {shape}", hint="remember x.shape in forward; do not assume image sizes.")
+# two forwards of different shapes, then backward: the shape of the latest forward
+layer = Flatten()
+call(layer.forward, rng.normal(size=(2, 3, 4)), name="Flatten.forward")
+call(layer.forward, rng.normal(size=(3, 2, 2)), name="Flatten.forward")
+dout_ = rng.normal(size=(3, 4))
+check_close(call(layer.backward, dout_, name="Flatten.backward",
+                 hint="remember the shape of the LATEST forward (set it on every call)."), dout_.reshape(3, 2, 2),
+            "Flatten.backward after forwards on (2, 3, 4) then (3, 2, 2)",
+            hint="remember the shape of the LATEST forward (set it on every call).")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -587,16 +638,22 @@ for n, c in ((5, 4), (1, 3), (8, 10)):
     lse = np.log(np.exp(s_ - s_.max(1, keepdims=True)).sum(1)) + s_.max(1)
     ref_loss = float(np.mean(lse - s_[np.arange(n), labels]))
     ref_grad = (np.exp(s_ - lse[:, None]) - hot) / n
-    for t_, kind in ((labels, "int"), (hot, "one-hot")):
+    for t_, kind in ((labels, "int"), (hot, "one-hot"), (hot.astype(np.int64), "integer one-hot")):
         layer = SoftmaxWithLoss()
         with unchanged("SoftmaxWithLoss", scores=s_, t=t_):
-            loss = check_scalar(call(layer.forward, s_, t_, name="SoftmaxWithLoss.forward"),
-                                f"SoftmaxWithLoss.forward, {kind} labels, ({n}, {c})")
+            loss = call(layer.forward, s_, t_, name="SoftmaxWithLoss.forward")
+            if not isinstance(loss, (float, np.floating)):
+                raise GradingError(f"SoftmaxWithLoss.forward, {kind} labels: returned a {type(loss).__name__} of "
+                                   f"shape {np.shape(loss)}, expected a Python float.\n"
+                                   "  hint: return float(...) of the mean loss.")
+            loss = check_scalar(loss, f"SoftmaxWithLoss.forward, {kind} labels, ({n}, {c})",
+                                hint="tell the label forms apart by t.ndim (1: integers, 2: one-hot), not by the "
+                                     "dtype: one-hot rows may hold integers.")
             check_close(loss, ref_loss, f"SoftmaxWithLoss.forward, {kind} labels, ({n}, {c})")
             ds = call(layer.backward, name="SoftmaxWithLoss.backward")
         check_close(ds, ref_grad, f"SoftmaxWithLoss.backward(), {kind} labels, ({n}, {c})", mistakes=[
             (ref_grad * n, "divide by N: the loss is a mean over the batch."),
-        ], hint="(softmax(scores) - onehot(t)) / N.")
+        ], hint="(softmax(scores) - onehot(t)) / N; tell the label forms apart by t.ndim, not by the dtype.")
         check_gradient(ds, numerical_gradient(lambda _: float(np.mean(
             np.log(np.exp(s_ - s_.max(1, keepdims=True)).sum(1)) + s_.max(1) - s_[np.arange(n), labels])), s_),
             f"SoftmaxWithLoss.backward(), {kind} labels, ({n}, {c})",
@@ -768,6 +825,18 @@ w_ = rng.normal(size=3)
 runs = [call(layer_gradient_errors, _WeightOffset(w_), x_, 7) for _ in range(2)]
 check_close(runs[0]["w"], runs[1]["w"], "the error of 'w' in two runs with seed=7",
             hint="draw dout from np.random.default_rng(seed), and nothing else at random.", rtol=1e-9, atol=0)
+# a backward that is right only where dout > 0: a standard normal dout has negative entries that expose it
+class _SignBlind(StandInScale):
+    def backward(self, dout):
+        self.grads["w"] = (np.abs(dout) * self.x).sum(axis=0)
+        return np.abs(dout) * self.params["w"]
+
+
+errors = call(layer_gradient_errors, _SignBlind(np.random.default_rng(312).normal(size=3)), x_, 4)
+if not (errors["x"] > 1e-2 and errors["w"] > 1e-2):
+    raise GradingError(f"a layer whose backward uses |dout| instead of dout must show large errors, got {errors}.\n"
+                       "  hint: draw dout with np.random.default_rng(seed).normal(size=out.shape): standard normal "
+                       "numbers, negative ones included (not uniform numbers in [0, 1)).")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1034,25 +1103,51 @@ for key, value in model.params.items():
     check_gradient(grads[key], numerical, f"Model.gradient()[{key!r}] on a 2-hidden-layer network",
                    hint="loss_layer.backward(1.0), then layer.backward(dout) for the layers in reverse order.")
 check_close(x_, x_before, "x after Model.gradient", hint="the model must not modify its input.")
-spy.modes.clear()
-call(model.predict, x_, name="Model.predict")
-call(model.predict, x_, True, name="Model.predict")
-call(model.loss, x_, t_, name="Model.loss")
-call(model.loss, x_, t_, False, name="Model.loss")
-call(model.gradient, x_, t_, name="Model.gradient")
-if spy.modes != [False, True, True, False, True]:
-    raise GradingError("a layer whose forward takes `train` saw the flags "
-                       f"{spy.modes} for predict(x), predict(x, True), loss(x, t), loss(x, t, False), gradient(x, t); "
-                       "expected [False, True, True, False, True].\n"
-                       "  hint: call layer_forward(layer, x, train) for every layer, passing the method's own flag.")
+for what, run, flag in (("predict(x)", lambda: model.predict(x_), False),
+                        ("predict(x, True)", lambda: model.predict(x_, True), True),
+                        ("loss(x, t)", lambda: model.loss(x_, t_), True),
+                        ("loss(x, t, False)", lambda: model.loss(x_, t_, False), False),
+                        ("gradient(x, t)", lambda: model.gradient(x_, t_), True)):
+    spy.modes.clear()
+    call(run, name=f"Model.{what}")
+    if not spy.modes or any(mode != flag for mode in spy.modes):
+        raise GradingError(f"during Model.{what}, a layer whose forward takes `train` was called with the flags "
+                           f"{spy.modes}; expected train={flag}.\n"
+                           "  hint: call layer_forward(layer, x, train) for every layer, passing the method's own flag.")
 check_close(call(model.predict, x_, name="Model.predict"),
             np.tanh(x_.reshape(7, -1) @ model.layers[0].params["W"] + model.layers[0].params["b"])
             @ model.layers[3].params["W"] + model.layers[3].params["b"], "Model.predict on a (7, 2, 3) batch")
 chained = Model(loss_layer=_RefSoftmaxLoss())
-if call(chained.add, _RefTanh(), name="Model.add").add(_RefTanh()) is not chained or len(chained.layers) != 2:
+first, second = _RefTanh(), _RefTanh()
+if call(chained.add, first, name="Model.add").add(second) is not chained or len(chained.layers) != 2:
     raise GradingError("Model().add(a).add(b) should give a model with the two layers a and b.")
-if Model(loss_layer=_RefSoftmaxLoss()).params != {}:
+if chained.layers[0] is not first or chained.layers[1] is not second:
+    raise GradingError("Model().add(a).add(b) should give the layers in the order they were added: [a, b].\n"
+                       "  hint: append each new layer at the end of self.layers.")
+# A model built with add after it was created (as make_mlp does), trained on two batches in a row:
+# params and grads describe the layers as they are now, after the latest backward.
+built = Model(loss_layer=_RefSoftmaxLoss())
+if built.params != {}:
     raise GradingError("a model without layers has no parameters: params should be {}.")
+built.add(_RefAffine(rng.normal(size=(4, 3)), rng.normal(size=3))).add(_RefTanh()).add(
+    _RefAffine(rng.normal(size=(3, 2)), rng.normal(size=2)))
+params = call(lambda: built.params, name="Model.params")
+if not isinstance(params, dict) or sorted(params) != ["0.W", "0.b", "2.W", "2.b"]:
+    raise GradingError(f"after add(Affine).add(Tanh).add(Affine) Model.params should have the keys "
+                       f"['0.W', '0.b', '2.W', '2.b'], got {sorted(params) if isinstance(params, dict) else params!r}.\n"
+                       "  hint: build the dict from self.layers each time the property is read; do not keep a copy "
+                       "made before the layers were added.")
+for batch in range(2):
+    x_, t_ = rng.normal(size=(5, 4)), rng.integers(0, 2, size=5)
+    grads = call(built.gradient, x_, t_, name="Model.gradient")
+    grads_property = call(lambda: built.grads, name="Model.grads")
+    for key, value in built.params.items():
+        numerical = numerical_gradient(lambda _: built.loss(x_, t_), value)
+        where = f"on the {'first' if batch == 0 else 'second'} batch in a row"
+        hint = ("collect the layers' grads after the backward pass, each time (a layer may replace its grads "
+                "arrays, or its whole grads dict, in every backward); do not keep them from an earlier call.")
+        check_gradient(grads[key], numerical, f"Model.gradient()[{key!r}] {where}", hint=hint)
+        check_gradient(grads_property[key], numerical, f"Model.grads[{key!r}] {where}", hint=hint)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1282,6 +1377,20 @@ with tempfile.TemporaryDirectory() as folder:
     message = expect_value_error(load_params, smaller, path, what="the file has a parameter the model lacks")
     if "2.w" not in message:
         raise GradingError(f"the ValueError should name the unexpected parameter ('2.w'); its message was: {message!r}")
+    # the same number of values in another shape: a (3, 2) file array for a (2, 3) parameter (the second one)
+    two = StandInNet(rng.normal(size=3), rng.normal(size=(2, 3)))
+    np.savez(other_path, **{"0.w": rng.normal(size=3), "1.w": rng.normal(size=(3, 2))})
+    snapshot = {k: v.copy() for k, v in two.params.items()}
+    message = expect_value_error(load_params, two, other_path, what="a stored (3, 2) array meets a (2, 3) parameter "
+                                 "(the same number of values, in another shape)")
+    if "1.w" not in message:
+        raise GradingError(f"the ValueError should name the parameter that does not fit ('1.w'); its message was: "
+                           f"{message!r}\n  hint: compare the shapes (not the sizes) of every key yourself, before "
+                           "copying anything.")
+    for k, v in two.params.items():
+        if not np.array_equal(v, snapshot[k]):
+            raise GradingError("load_params changed the model before raising ValueError; check every key and shape "
+                               "first, then copy.")
 ### END HIDDEN TESTS
 
 # %% [markdown]

@@ -212,3 +212,44 @@ VARIANTS = [
             b = b - lr * g.sum(axis=0)
             history["loss"].append(cross_entropy(xb @ W + b, tb))"""), False),
 ]
+
+# Review r1: probes that passed or failed the wrong way before the tests were strengthened,
+# and further correct styles.
+VARIANTS += [
+    ("softmax", "subtracts the row mean (overflows for a wide row)", _SOFTMAX.format(body="""e = np.exp(x - np.mean(x, axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)"""), False),
+    ("softmax", "transpose trick", _SOFTMAX.format(body="""z = (x.T - x.T.max(axis=0)).T
+    e = np.exp(z)
+    return (e.T / e.T.sum(axis=0)).T"""), True),
+    ("softmax", "shifts only rows with large scores", _SOFTMAX.format(body="""z = x - np.max(x, axis=-1, keepdims=True) if np.max(np.abs(x)) > 500 else x
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)"""), True),
+    ("log_softmax", "subtracts the row mean", _LOG_SOFTMAX.format(body="""m = np.mean(x, axis=-1, keepdims=True)
+    return x - m - np.log(np.sum(np.exp(x - m), axis=-1, keepdims=True))"""), False),
+    ("cross_entropy", "label form told apart by dtype (integer one-hot)", _CE.format(body="""logp = log_softmax(scores)
+    if np.issubdtype(np.asarray(t).dtype, np.integer):
+        return float(-np.mean(logp[np.arange(len(scores)), t]))
+    return float(-np.sum(t * logp) / len(scores))"""), False),
+    ("cross_entropy", "returns a (1, 1) array", _CE.format(body="""logp = log_softmax(scores)
+    hot = np.eye(scores.shape[1])[t] if np.ndim(t) == 1 else t
+    return -np.sum(hot * logp, keepdims=True) / len(scores)"""), False),
+    ("cross_entropy", "returns a 0-d array, not a float", _CE.format(body="""logp = log_softmax(scores)
+    hot = np.eye(scores.shape[1])[t] if np.ndim(t) == 1 else t
+    return np.array(-np.sum(hot * logp) / len(scores))"""), False),
+    ("cross_entropy", "take_along_axis", _CE.format(body="""logp = log_softmax(scores)
+    labels = np.argmax(t, axis=-1) if np.ndim(t) == 2 else np.asarray(t)
+    return float(-np.take_along_axis(logp, labels[:, None], axis=1).mean())"""), True),
+    ("cross_entropy_grad", "label form told apart by dtype (integer one-hot)", _GRAD.format(body="""y = softmax(scores)
+    if np.issubdtype(np.asarray(t).dtype, np.integer):
+        hot = np.eye(y.shape[1])[t]
+    else:
+        hot = t
+    return (y - hot) / len(y)"""), False),
+    ("cross_entropy_grad", "put_along_axis", _GRAD.format(body="""g = np.array(softmax(scores), dtype=float)
+    labels = np.argmax(t, axis=1) if np.ndim(t) == 2 else np.asarray(t)
+    np.put_along_axis(g, labels[:, None], np.take_along_axis(g, labels[:, None], 1) - 1, 1)
+    return g / g.shape[0]"""), True),
+    ("train_softmax_regression", "rng.shuffle of an arange", _epoch("order = rng.permutation(n)", "order = np.arange(n); rng.shuffle(order)"), True),
+    ("train_softmax_regression", "ceil number of batches", _epoch("for start in range(0, n, batch_size):\n            batch = order[start:start + batch_size]",
+   "for k in range(int(np.ceil(n / batch_size))):\n            batch = order[k * batch_size:(k + 1) * batch_size]"), True),
+]

@@ -798,3 +798,203 @@ def save_params(model, path):
     np.save(path, model.params)
 '''), False),
 ]
+
+# Affine.backward shared by the review variants below.
+_AB = """
+self.grads["W"] = self.X.T @ dout
+self.grads["b"] = dout.sum(axis=0)
+return (dout @ self.params["W"].T).reshape(self.shape)
+"""
+
+# Review r1: probes that passed or failed the wrong way before the tests were strengthened,
+# and further correct styles.
+VARIANTS += [
+    ("affine", "reshape(-1, D)", _affine("""
+self.shape = x.shape
+self.X = x.reshape(-1, self.params["W"].shape[0])
+return self.X @ self.params["W"] + self.params["b"]
+""", _AB), True),
+    ("affine", "shape cached at the first forward", _affine("""
+if not hasattr(self, "shape"):
+    self.shape = x.shape
+self.X = x.reshape(x.shape[0], -1)
+return self.X @ self.params["W"] + self.params["b"]
+""", _AB), False),
+    ("affine", "copyto into the grads arrays, W alias", _affine("""
+self.W = self.params["W"]
+self.shape = x.shape
+self.X = np.reshape(x, (len(x), -1))
+return np.matmul(self.X, self.W) + self.params["b"]
+""", """
+np.copyto(self.grads["W"], self.X.T @ dout)
+np.copyto(self.grads["b"], dout.sum(axis=0))
+return np.matmul(dout, self.W.T).reshape(self.shape)
+"""), True),
+ # relu,
+    ("relu", "clip and keep x", _layer("ReLU", """
+self.x = x
+return x.clip(min=0)
+""", "return np.where(self.x > 0, dout, 0)"), True),
+    ("sigmoid", "output cached at first forward", _layer("Sigmoid", """
+out = 1 / (1 + np.exp(-x))
+if getattr(self, "o", None) is None:
+    self.o = out
+return out
+""", "return dout * self.o * (1 - self.o)"), False),
+    ("sigmoid", "backward edits the kept output in place", _layer("Sigmoid", """
+self.out = 1 / (1 + np.exp(-x))
+return self.out
+""", """
+self.out *= 1 - self.out
+return dout * self.out"""), False),
+ # leaky,
+    ("sigmoid", "piecewise stable", _layer("Sigmoid", """
+pos = x >= 0
+z = np.exp(-np.abs(x))
+self.out = np.where(pos, 1 / (1 + z), z / (1 + z))
+return self.out
+""", "return dout * self.out * (1 - self.out)"), True),
+    ("leaky_relu", "mask cached at first forward", _layer("LeakyReLU", """
+if getattr(self, "m", None) is None:
+    self.m = x > 0
+return np.where(x > 0, x, self.alpha * x)
+""", "return np.where(self.m, dout, self.alpha * dout)"), False),
+    ("leaky_relu", "slope array multiply", _layer("LeakyReLU", """
+self.slope = np.where(x > 0, 1.0, self.alpha)
+return x * self.slope
+""", "return dout * self.slope"), True),
+    ("elu", "x cached at first forward", _layer("ELU", """
+if getattr(self, "x", None) is None:
+    self.x = x
+return np.where(x > 0, x, self.alpha * (np.exp(np.minimum(x, 0)) - 1))
+""", "return dout * np.where(self.x > 0, 1.0, self.alpha * np.exp(np.minimum(self.x, 0)))"), False),
+    ("elu", "np.exp of all x under errstate", _layer("ELU", """
+self.x = x
+with np.errstate(over="ignore"):
+    return np.where(x > 0, x, self.alpha * (np.exp(x) - 1))
+""", "return dout * np.where(self.x > 0, 1, self.alpha * np.exp(np.minimum(self.x, 0)))"), True),
+    ("flatten", "shape cached at first forward", _layer("Flatten", """
+if getattr(self, "s", None) is None:
+    self.s = x.shape
+return x.reshape(len(x), -1)
+""", "return dout.reshape(self.s)"), False),
+    ("flatten", "keeps only the trailing shape", _layer("Flatten", """
+self.s = x.shape[1:]
+return x.reshape(len(x), -1)
+""", "return dout.reshape((-1,) + self.s)"), True),
+ # softmax with loss,
+    ("softmax_with_loss", "backward subtracts 1 inside the kept probabilities", _softmax(_SOFTMAX_FORWARD, """
+g = self.y
+labels = self.t.argmax(axis=1) if self.t.ndim == 2 else self.t
+g[np.arange(len(g)), labels] -= 1
+return dout * g / len(g)
+"""), False),
+    ("softmax_with_loss", "label form told apart by dtype (integer one-hot)", _softmax(_SOFTMAX_FORWARD, """
+onehot = self.t if self.t.dtype.kind == "f" else np.eye(self.y.shape[1])[self.t]
+return dout * (self.y - onehot) / len(self.y)
+"""), False),
+    ("softmax_with_loss", "returns a (1,) array", _softmax("""
+self.y = softmax(scores)
+self.t = np.asarray(t)
+return np.atleast_1d(cross_entropy(scores, t))
+""", """
+onehot = self.t if self.t.ndim == 2 else np.eye(self.y.shape[1])[self.t]
+return dout * (self.y - onehot) / len(self.y)
+"""), False),
+    ("softmax_with_loss", "argmax labels + log_softmax", _softmax("""
+self.labels = np.argmax(t, axis=1) if np.ndim(t) == 2 else np.asarray(t)
+logp = log_softmax(scores)
+self.y = np.exp(logp)
+return float(-logp[np.arange(len(logp)), self.labels].mean())
+""", """
+g = self.y.copy()
+g[np.arange(len(g)), self.labels] -= 1
+return dout * g / len(g)
+"""), True),
+ # layer_gradient_errors,
+    ("layer_gradient_errors", "dout uniform in [0, 1)", _gradcheck("""
+out = layer.forward(x)
+dout = np.random.default_rng(seed).random(size=out.shape)
+dx = layer.backward(dout)
+grads = {name: np.copy(layer.grads[name]) for name in layer.params}
+errors = {"x": rel_error(dx, numerical_gradient_array(layer.forward, x, dout))}
+for name, param in layer.params.items():
+    errors[name] = rel_error(grads[name], numerical_gradient_array(lambda _: layer.forward(x), param, dout))
+return errors
+"""), False),
+    ("layer_gradient_errors", "backward after the numerical gradients", _gradcheck("""
+out = layer.forward(x)
+dout = np.random.default_rng(seed).normal(size=out.shape)
+num_x = numerical_gradient_array(layer.forward, x, dout)
+num = {name: numerical_gradient_array(lambda _: layer.forward(x), p, dout) for name, p in layer.params.items()}
+dx = layer.backward(dout)
+errors = {"x": rel_error(dx, num_x)}
+for name in layer.params:
+    errors[name] = rel_error(layer.grads[name], num[name])
+return errors
+"""), True),
+    ("model", "gradient runs the forward pass twice", _model(gradient="""
+self.predict(x, train=True)
+self.loss(x, t)
+dout = self.loss_layer.backward(1.0)
+for layer in reversed(self.layers):
+    dout = layer.backward(dout)
+return self.grads
+"""), True),
+    ("model", "try/except TypeError for train", _model(predict="""
+for layer in self.layers:
+    try:
+        x = layer.forward(x, train=train)
+    except TypeError:
+        x = layer.forward(x)
+return x
+"""), True),
+    ("model", "params cached before add", _model(params="""
+if not hasattr(self, "_params"):
+    self._params = {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
+return self._params
+"""), False),
+    ("model", "grads cached at first access", _model(grads="""
+if not hasattr(self, "_grads"):
+    self._grads = {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.grads.items()}
+return self._grads
+"""), False),
+    ("model", "add inserts at front", _model(add="""
+self.layers.insert(0, layer)
+return self
+"""), False),
+    ("save_load", "size check, flat copy (transposed loads silently)", _save_load("""
+stored = dict(np.load(path))
+params = model.params
+if sorted(stored) != sorted(params):
+    raise ValueError(f"keys differ: file {sorted(stored)}, model {sorted(params)}")
+for key in params:
+    if stored[key].size != params[key].size:
+        raise ValueError(f"{key}: size differs")
+for key in params:
+    params[key].flat[:] = stored[key].ravel()
+"""), False),
+    ("save_load", "size check, numpy raises", _save_load("""
+stored = dict(np.load(path))
+params = model.params
+if sorted(stored) != sorted(params):
+    raise ValueError(f"keys differ: file {sorted(stored)}, model {sorted(params)}")
+for key in params:
+    if stored[key].size != params[key].size:
+        raise ValueError(f"{key}: size differs")
+for key in params:
+    params[key][...] = stored[key]
+"""), False),
+    ("save_load", "with-block, checks then copies", _save_load("""
+with np.load(path) as data:
+    params = model.params
+    bad = sorted(set(params) ^ set(data.files))
+    if bad:
+        raise ValueError(f"parameters {bad} are in only one of the file and the model")
+    for k in params:
+        if data[k].shape != params[k].shape:
+            raise ValueError(f"parameter {k}: {data[k].shape} vs {params[k].shape}")
+    for k in params:
+        params[k][:] = data[k]
+"""), True),
+]
