@@ -163,6 +163,13 @@ check_close(_order(collect_batches(X_img, Y_two, 5, seed=7)), order, "the order 
 if np.array_equal(_order(collect_batches(X_img, Y_two, 5, seed=8)), order):
     raise GradingError("minibatches gives the same order for seed=7 and seed=8.\n"
                        "  hint: pass the seed to np.random.default_rng(seed).")
+# the batches come from their own generator: numpy's global random state is left as it was
+global_state = np.random.get_state()
+collect_batches(X_img, Y_two, 5, seed=9)
+if not all(np.array_equal(a, b) for a, b in zip(global_state, np.random.get_state())):
+    raise GradingError("minibatches changed numpy's global random state (np.random.seed or np.random.permutation).\n"
+                       "  hint: draw from your own generator, rng = np.random.default_rng(seed); reseeding the global "
+                       "one every epoch also resets the random numbers of every other part of the program.")
 # B divides N: no empty batch at the end; B = N and B > N: one batch; B = 1: N batches of one
 for size, expected in ((4, [4] * 6), (24, [24]), (30, [24]), (1, [1] * 24)):
     X_, Y_ = np.arange(24.0).reshape(24, 1), np.arange(24)
@@ -189,7 +196,9 @@ for size, expected in ((4, [4] * 6), (24, [24]), (30, [24]), (1, [1] * 24)):
 # ```
 #
 # (A model's `params` dictionary holds the layers' own arrays, and is built anew each time you ask for
-# it; only an in-place change reaches the layer.) Do not modify the arrays in `grads`.
+# it; only an in-place change reaches the layer.) Do not modify the arrays in `grads`. Look every array
+# up **by its key**: the two dictionaries have the same keys, not necessarily in the same order, so do
+# not pair them by position (`zip(params.values(), grads.values())`).
 #
 # Rules with memory (a velocity, a running average) keep **one state array per key**, created as zeros
 # of the parameter's shape the first time the key is seen, e.g.
@@ -200,11 +209,29 @@ for size, expected in ((4, [4] * 6), (24, [24]), (30, [24]), (1, [1] * 24)):
 # ```
 #
 # A single state shared by all parameters would mix the history of the weights with that of the biases.
+# Create the state dictionaries in `__init__` (as given), so that two optimizers never share them.
 #
-# The helper below runs an optimizer for a few steps and records the parameters after each one; the
-# tests use it, and so can you.
+# The helpers below run an optimizer for a few steps and record the parameters after each one; the
+# tests use them, and so can you.
 
 # %%
+def _checked_update(optimizer, params, grads, arrays, name, hint=None):
+    """One call of optimizer.update(params, grads), checking that it changed the arrays `arrays` in place
+    and left the gradients alone."""
+    before = {key: g.copy() for key, g in grads.items()}
+    call(optimizer.update, params, grads, name=f"{name}.update", hint=hint)
+    for key, array in arrays.items():
+        if params.get(key) is not array:
+            raise GradingError(
+                f"{name}.update replaced params[{key!r}] by a new array instead of changing it in place.\n"
+                "  hint: write params[key] -= ... (or params[key][...] = ...): a model's params are the "
+                "layers' own arrays, and a new array put in the dictionary never reaches the layer.")
+    for key, g in grads.items():
+        if not np.array_equal(g, before[key]):
+            raise GradingError(f"{name}.update modified grads[{key!r}] in place.\n"
+                               "  hint: compute with new arrays (step = self.lr * g), not g *= ...")
+
+
 def run_optimizer(optimizer, params, gradient, n_steps, name="optimizer"):
     """Apply n_steps updates and record the parameters after each step.
 
@@ -223,20 +250,35 @@ def run_optimizer(optimizer, params, gradient, n_steps, name="optimizer"):
     trajectory = []
     for step in range(n_steps):
         grads = {key: np.array(g, dtype=np.float64) for key, g in gradient(step, params).items()}
-        before = {key: g.copy() for key, g in grads.items()}
-        call(optimizer.update, params, grads, name=f"{name}.update")
-        for key, array in arrays.items():
-            if params.get(key) is not array:
-                raise GradingError(
-                    f"{name}.update replaced params[{key!r}] by a new array instead of changing it in place.\n"
-                    "  hint: write params[key] -= ... (or params[key][...] = ...): a model's params are the "
-                    "layers' own arrays, and a new array put in the dictionary never reaches the layer.")
-        for key, g in grads.items():
-            if not np.array_equal(g, before[key]):
-                raise GradingError(f"{name}.update modified grads[{key!r}] in place.\n"
-                                   "  hint: compute with new arrays (step = self.lr * g), not g *= ...")
+        _checked_update(optimizer, params, grads, arrays, name)
         trajectory.append({key: as_array(value, f"{name}: params[{key!r}]") for key, value in params.items()})
     return trajectory
+
+
+KEY_ORDER_HINT = ("look up grads[key] and your state by key (params and grads have the same keys, not always in "
+                  "the same order), and create the state dicts in __init__ so that two optimizers never share them.")
+
+
+def run_side_by_side(optimizers, start, gradient, n_steps, names):
+    """Step several optimizers in turn (step 1 of each, then step 2 of each, ...), each on its own copy of
+    the arrays in `start`, and record their parameters as run_optimizer does.
+
+    Every call of update lists the keys of params in another order, and those of grads in yet another:
+    an optimizer must find grads[key] and its state by key, and two instances must not share state.
+
+    Returns:
+        one trajectory (a list of n_steps dicts) per optimizer.
+    """
+    keys = list(start)
+    runs = [({key: np.array(value, dtype=np.float64) for key, value in start.items()}, []) for _ in optimizers]
+    for step in range(n_steps):
+        order = keys[step % len(keys):] + keys[:step % len(keys)]
+        for optimizer, name, (arrays, trajectory) in zip(optimizers, names, runs):
+            grads = {key: np.array(g, dtype=np.float64) for key, g in gradient(step, arrays).items()}
+            _checked_update(optimizer, {key: arrays[key] for key in order},
+                            {key: grads[key] for key in reversed(order)}, arrays, name, hint=KEY_ORDER_HINT)
+            trajectory.append({key: as_array(value, f"{name}: params[{key!r}]") for key, value in arrays.items()})
+    return [trajectory for _, trajectory in runs]
 
 
 def check_trajectory(got, expected, name, hint=None, mistakes=(), atol=1e-8):
@@ -303,6 +345,11 @@ for lr in (0.3, 0.01):
                      mistakes=[(_reference(-lr, 5), "step against the gradient: p -= lr * g.")])
 got = run_optimizer(SGD(), {k: v.copy() for k, v in start.items()}, gradient, 3, "SGD()")
 check_trajectory(got, _reference(0.01, 3), "SGD() with the default lr=0.01")
+# keys of params and grads in changing orders, two instances stepped in turn
+runs = run_side_by_side([SGD(lr=0.3), SGD(lr=0.01)], start, gradient, 5, ["SGD(lr=0.3)", "SGD(lr=0.01)"])
+for lr, got in zip((0.3, 0.01), runs):
+    check_trajectory(got, _reference(lr, 5), f"SGD(lr={lr}) with the keys of params and grads in other orders",
+                     hint=KEY_ORDER_HINT)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -385,6 +432,13 @@ for lr, mu in ((0.1, 0.9), (0.05, 0.5)):
         ], hint="one velocity per key, zero at the first step; keep it in self.v between calls.")
 got = run_optimizer(Momentum(), {k: v.copy() for k, v in start.items()}, gradient, 3, "Momentum()")
 check_trajectory(got, _reference(0.01, 0.9, 3), "Momentum() with the defaults lr=0.01, momentum=0.9")
+# two instances stepped in turn, the keys of params and grads in changing orders
+pair = ((0.1, 0.9), (0.05, 0.5))
+runs = run_side_by_side([Momentum(lr=lr, momentum=mu) for lr, mu in pair], start, gradient, 6,
+                        [f"Momentum(lr={lr}, momentum={mu})" for lr, mu in pair])
+for (lr, mu), got in zip(pair, runs):
+    check_trajectory(got, _reference(lr, mu, 6), f"Momentum(lr={lr}, momentum={mu}) stepped in turn with a second "
+                     "Momentum, keys in changing orders", hint=KEY_ORDER_HINT)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -471,6 +525,13 @@ for lr, mu in ((0.1, 0.9), (0.05, 0.6)):
         ], hint="one velocity per key, zero at the first step; v_old is the velocity before this step.")
 got = run_optimizer(Nesterov(), {k: v.copy() for k, v in start.items()}, gradient, 3, "Nesterov()")
 check_trajectory(got, _reference(0.01, 0.9, 3), "Nesterov() with the defaults lr=0.01, momentum=0.9")
+# two instances stepped in turn, the keys of params and grads in changing orders
+pair = ((0.1, 0.9), (0.05, 0.6))
+runs = run_side_by_side([Nesterov(lr=lr, momentum=mu) for lr, mu in pair], start, gradient, 6,
+                        [f"Nesterov(lr={lr}, momentum={mu})" for lr, mu in pair])
+for (lr, mu), got in zip(pair, runs):
+    check_trajectory(got, _reference(lr, mu, 6), f"Nesterov(lr={lr}, momentum={mu}) stepped in turn with a second "
+                     "Nesterov, keys in changing orders", hint=KEY_ORDER_HINT)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -559,6 +620,13 @@ check_trajectory(got, _reference(0.1, 1e-7, 3, gradient=tiny_gradient), "AdaGrad
                  hint="p -= lr * g / (np.sqrt(h) + eps) with eps = self.eps.")
 got = run_optimizer(AdaGrad(), {k: v.copy() for k, v in start.items()}, gradient, 3, "AdaGrad()")
 check_trajectory(got, _reference(0.01, 1e-7, 3), "AdaGrad() with the defaults lr=0.01, eps=1e-7")
+# two instances stepped in turn, the keys of params and grads in changing orders
+pair = ((0.1, 1e-7), (0.5, 1e-3))
+runs = run_side_by_side([AdaGrad(lr=lr, eps=eps) for lr, eps in pair], start, gradient, 6,
+                        [f"AdaGrad(lr={lr}, eps={eps})" for lr, eps in pair])
+for (lr, eps), got in zip(pair, runs):
+    check_trajectory(got, _reference(lr, eps, 6), f"AdaGrad(lr={lr}, eps={eps}) stepped in turn with a second "
+                     "AdaGrad, keys in changing orders", hint=KEY_ORDER_HINT)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -649,6 +717,13 @@ check_trajectory(got, _reference(0.01, 0.99, 1e-7, 3, gradient=tiny_gradient), "
                  hint="p -= lr * g / (np.sqrt(h) + eps) with eps = self.eps.")
 got = run_optimizer(RMSProp(), {k: v.copy() for k, v in start.items()}, gradient, 3, "RMSProp()")
 check_trajectory(got, _reference(0.01, 0.99, 1e-7, 3), "RMSProp() with the defaults lr=0.01, decay=0.99, eps=1e-7")
+# two instances stepped in turn, the keys of params and grads in changing orders
+pair = ((0.01, 0.99, 1e-7), (0.05, 0.9, 1e-3))
+runs = run_side_by_side([RMSProp(lr=lr, decay=rho, eps=eps) for lr, rho, eps in pair], start, gradient, 6,
+                        [f"RMSProp(lr={lr}, decay={rho}, eps={eps})" for lr, rho, eps in pair])
+for (lr, rho, eps), got in zip(pair, runs):
+    check_trajectory(got, _reference(lr, rho, eps, 6), f"RMSProp(lr={lr}, decay={rho}, eps={eps}) stepped in turn "
+                     "with a second RMSProp, keys in changing orders", hint=KEY_ORDER_HINT)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -774,6 +849,13 @@ for rho, eps in ((0.95, 1e-6), (0.9, 1e-4)):
         ], hint="E[g^2] before the step, E[delta^2] after it, both per key and zero at the start.")
 got = run_optimizer(AdaDelta(), {k: v.copy() for k, v in start.items()}, gradient, 3, "AdaDelta()")
 check_trajectory(got, _reference(0.95, 1e-6, 3), "AdaDelta() with the defaults rho=0.95, eps=1e-6")
+# two instances stepped in turn, the keys of params and grads in changing orders
+pair = ((0.95, 1e-6), (0.9, 1e-4))
+runs = run_side_by_side([AdaDelta(rho=rho, eps=eps) for rho, eps in pair], start, gradient, 8,
+                        [f"AdaDelta(rho={rho}, eps={eps})" for rho, eps in pair])
+for (rho, eps), got in zip(pair, runs):
+    check_trajectory(got, _reference(rho, eps, 8), f"AdaDelta(rho={rho}, eps={eps}) stepped in turn with a second "
+                     "AdaDelta, keys in changing orders", hint=KEY_ORDER_HINT)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -891,6 +973,47 @@ for lr, b1, b2 in ((0.1, 0.9, 0.999), (0.05, 0.8, 0.99)):
 got = run_optimizer(Adam(), {k: v.copy() for k, v in start.items()}, gradient, 3, "Adam()")
 check_trajectory(got, _reference(0.001, 0.9, 0.999, 1e-8, 3), "Adam() with the defaults lr=0.001, beta1=0.9, beta2=0.999",
                  atol=1e-6)
+# two instances stepped in turn, the keys of params and grads in changing orders
+pair = ((0.1, 0.9, 0.999), (0.05, 0.8, 0.99))
+runs = run_side_by_side([Adam(lr=lr, beta1=b1, beta2=b2) for lr, b1, b2 in pair], start, gradient, 8,
+                        [f"Adam(lr={lr}, beta1={b1}, beta2={b2})" for lr, b1, b2 in pair])
+for (lr, b1, b2), got in zip(pair, runs):
+    check_trajectory(got, _reference(lr, b1, b2, 1e-8, 8), f"Adam(lr={lr}, beta1={b1}, beta2={b2}) stepped in turn "
+                     "with a second Adam, keys in changing orders", hint=KEY_ORDER_HINT, atol=1e-6)
+
+# where eps matters: eps = 0.1 and fixed gradients from 1e-3 to 1 in size, one coordinate always 0. With
+# beta2 = 0.5 the bias correction of v has faded after 20 steps, so steps 21 to 25 are compared one by one
+# (the efficient form, whose eps differs by the factor 1 / sqrt(1 - beta2**t), agrees there too).
+sizes = np.array([0.0, 1e-3, 1e-2, 0.1, 1.0])
+fixed = [sizes * rng.choice([-1.0, 1.0], size=5) * rng.uniform(0.5, 1.5, size=5) for _ in range(25)]
+
+def _steps(lr, b1, b2, eps, eps_inside=False, eps_added=False):
+    m, v, out = np.zeros(5), np.zeros(5), []
+    for t, g in enumerate(fixed, start=1):
+        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+        m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
+        if eps_inside:
+            out.append(-lr * m_hat / np.sqrt(v_hat + eps))
+        elif eps_added:
+            out.append(-lr * (m_hat / np.where(v_hat > 0, np.sqrt(v_hat), 1.0) + eps))
+        else:
+            out.append(-lr * m_hat / (np.sqrt(v_hat) + eps))
+    return out
+
+name = "Adam(lr=0.1, beta1=0.9, beta2=0.5, eps=0.1)"
+got = run_optimizer(Adam(lr=0.1, beta1=0.9, beta2=0.5, eps=0.1), {"w": np.ones(5)},
+                    lambda step, p: {"w": fixed[step]}, 25, name)
+check_close([s["w"][0] for s in got], np.ones(25), f"{name}: the coordinate whose gradient is always 0",
+            hint="with g = 0 the moments stay 0 and the step must be 0: lr * m_hat / (np.sqrt(v_hat) + eps).")
+expected = _steps(0.1, 0.9, 0.5, 0.1)
+for t in range(21, 26):
+    check_close(got[t - 1]["w"] - got[t - 2]["w"], expected[t - 1], f"{name}: the step number {t}",
+                hint="use self.eps, added after the square root: lr * m_hat / (np.sqrt(v_hat) + eps).", mistakes=[
+                    (_steps(0.1, 0.9, 0.5, 0.1, eps_inside=True)[t - 1],
+                     "eps goes after the square root: np.sqrt(v_hat) + eps, not np.sqrt(v_hat + eps)."),
+                    (_steps(0.1, 0.9, 0.5, 0.1, eps_added=True)[t - 1],
+                     "eps belongs to the denominator: m_hat / (np.sqrt(v_hat) + eps)."),
+                ])
 ### END HIDDEN TESTS
 
 # %% [markdown]

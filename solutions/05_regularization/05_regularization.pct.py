@@ -511,9 +511,14 @@ check_close(penalty, 0.45, "l2_penalty(params, 0.1)", hint="lam / 2 times the su
 ])
 # Gradients of ones: each weight gradient becomes 1 + 0.1 * W; the bias gradients stay 1.
 grads = {name: np.ones_like(value) for name, value in params.items()}
+entries = dict(grads)
 with unchanged("l2_gradients", **{f"grads['{name}']": g for name, g in grads.items()},
                **{f"params['{name}']": p for name, p in params.items()}):
     new = call(l2_gradients, params, grads, 0.1)
+if set(grads) != set(entries) or any(grads[name] is not g for name, g in entries.items()):
+    raise GradingError("l2_gradients changed the dictionary grads: it now holds other arrays.\n"
+                       "  hint: build a new dict ({name: ... for name, grad in grads.items()}) and return it; "
+                       "leave grads as it was.")
 if not isinstance(new, dict) or set(new) != set(grads):
     raise GradingError(f"l2_gradients: expected a dict with the keys {sorted(grads)}, got "
                        f"{sorted(new) if isinstance(new, dict) else type(new).__name__}.\n"
@@ -546,9 +551,13 @@ for lam in (0.03, 0.5):
                 hint="sum (lam / 2) * W**2 over the weights only (is_weight(name)), every axis of each array.",
                 mistakes=[(lam / 2 * sum(np.sum(v ** 2) for v in params.values()),
                            "only weights are decayed: not biases, not BatchNorm's gamma and beta.")])
+    entries = dict(grads)
     with unchanged("l2_gradients", **{f"grads['{k}']": g for k, g in grads.items()},
                    **{f"params['{k}']": p for k, p in params.items()}):
         new = call(l2_gradients, params, grads, lam)
+    if set(grads) != set(entries) or any(grads[k] is not g for k, g in entries.items()):
+        raise GradingError("l2_gradients changed the dictionary grads: it now holds other arrays.\n"
+                           "  hint: return a new dict and leave grads as it was.")
     if not isinstance(new, dict) or set(new) != set(grads):
         raise GradingError("l2_gradients: expected a dict with the keys of grads.")
     for name in grads:
@@ -627,6 +636,9 @@ x = np.ones((200, 500))
 with unchanged("Dropout.forward", x=x):
     out = check_shape(call(layer.forward, x, name="Dropout.forward"), x.shape, "Dropout.forward(x)")
 dropped = np.mean(out == 0)
+if (out == out[:1]).all() or (out == out[:, :1]).all():
+    raise GradingError(f"Dropout.forward: every {'example' if (out == out[:1]).all() else 'unit'} got the same mask.\n"
+                       "  hint: draw one random number per entry of x: self.rng.random(x.shape).")
 if not 0.48 < dropped < 0.52:
     raise GradingError(f"Dropout(p=0.5).forward: {dropped:.1%} of the units were dropped, expected about 50 %.\n"
                        "  hint: drop a unit when rng.random() < p (p is the drop rate, not the keep rate).")
@@ -644,6 +656,10 @@ for p in (0.2, 0.7):
     with unchanged("Dropout.forward", x=x):
         out = check_shape(call(layer.forward, x, train=True, name="Dropout.forward"), x.shape, "Dropout.forward")
     kept = out != 0
+    if (kept == kept[:1]).all() or (kept == kept[:, :1]).all():
+        raise GradingError(f"Dropout(p={p}).forward: every {'example' if (kept == kept[:1]).all() else 'unit'} "
+                           "got the same mask.\n  hint: draw one random number per entry of x: "
+                           "self.rng.random(x.shape).")
     if not abs(kept.mean() - (1 - p)) < 0.01:
         raise GradingError(f"Dropout(p={p}).forward: kept {kept.mean():.1%} of the units, expected {1 - p:.0%}.\n"
                            "  hint: p is the probability of DROPPING a unit.")
@@ -680,7 +696,12 @@ if np.allclose(a, c):
     raise GradingError("Dropout with seeds 7 and 8 dropped the same units.\n  hint: draw from self.rng.")
 # p = 0 keeps everything; the default is train=True; 4-D inputs keep their shape
 x4 = rng.normal(size=(2, 3, 4, 5))
-check_close(call(Dropout(0.0).forward, x4, name="Dropout.forward"), x4, "Dropout(p=0).forward")
+keep_all = Dropout(0.0)
+check_close(call(keep_all.forward, x4, name="Dropout.forward"), x4, "Dropout(p=0).forward")
+dout4 = rng.normal(size=x4.shape)
+p0_hint = "with p = 0 the training forward pass still keeps a mask (all ones) for backward."
+check_close(call(keep_all.backward, dout4, name="Dropout.backward", hint=p0_hint), dout4,
+            "Dropout(p=0).backward(dout) after a training pass", hint=p0_hint)
 out4 = check_shape(call(Dropout(0.5, seed=1).forward, x4, name="Dropout.forward"), x4.shape, "Dropout.forward on (2, 3, 4, 5)")
 if not np.any(out4 == 0):
     raise GradingError("Dropout(0.5).forward(x) dropped nothing: train=True is the default.")

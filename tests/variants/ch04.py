@@ -388,3 +388,138 @@ class Adam:
     ("adam", "only the first moment corrected", _ADAM.format(before="self.t += 1", body=_ADAM_MOMENTS + """m_hat = self.m[key] / (1 - b1 ** self.t)
             params[key] -= lr * m_hat / (np.sqrt(self.v[key]) + eps)"""), False),
 ]
+
+# Review r2: key order, state shared by instances, the global random state, where Adam's eps goes.
+_POSITIONAL = '''
+class {name}:
+    def __init__(self, lr=0.01, decay=0.99, eps=1e-7):
+        self.lr, self.decay, self.eps = lr, decay, eps
+        self.h = None
+
+    def update(self, params, grads):
+        if self.h is None:
+            self.h = [np.zeros_like(p) for p in params.values()]
+        for h, p, g in zip(self.h, params.values(), grads.values()):
+            h *= self.decay
+            h += (1 - self.decay) * g * g
+            p -= self.lr * g / (np.sqrt(h) + self.eps)
+'''
+
+VARIANTS += [
+    ("minibatches", "reseeds the global RNG", _BATCHES.format(body="""np.random.seed(seed)
+    order = np.random.permutation(n)
+    for start in range(0, n, batch_size):
+        yield X[order[start:start + batch_size]], Y[order[start:start + batch_size]]"""), False),
+    ("minibatches", "two generators with the same seed permute X and Y", _BATCHES.format(body="""X_shuffled = np.random.default_rng(seed).permutation(X)
+    Y_shuffled = np.random.default_rng(seed).permutation(Y)
+    for start in range(0, n, batch_size):
+        yield X_shuffled[start:start + batch_size], Y_shuffled[start:start + batch_size]"""), True),
+    ("sgd", "pairs params and grads by position", _SGD.format(body="""for p, g in zip(params.values(), grads.values()):
+            p -= self.lr * g"""), False),
+    ("sgd", "keys sorted, np.copyto", _SGD.format(body="""for key in sorted(grads):
+            np.copyto(params[key], params[key] - self.lr * grads[key])"""), True),
+    ("momentum", "state keyed by position", '''
+class Momentum:
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum, self.v = lr, momentum, {}
+
+    def update(self, params, grads):
+        for i, key in enumerate(params):
+            if i not in self.v:
+                self.v[i] = np.zeros_like(params[key])
+            self.v[i] = self.momentum * self.v[i] - self.lr * grads[key]
+            params[key] += self.v[i]
+''', False),
+    ("momentum", "class attribute state, cleared in __init__", '''
+class Momentum:
+    v = {}
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum = lr, momentum
+        self.v.clear()
+
+    def update(self, params, grads):
+        for key in params:
+            if key not in self.v:
+                self.v[key] = np.zeros_like(params[key])
+            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
+            params[key] += self.v[key]
+''', False),
+    ("momentum", "setdefault and ufuncs with out=", _MOMENTUM.format(body="""v = self.v.setdefault(key, np.zeros_like(params[key]))
+            np.multiply(v, mu, out=v)
+            np.subtract(v, lr * g, out=v)
+            np.add(params[key], v, out=params[key])"""), True),
+    ("nesterov", "pairs params and grads by position", '''
+class Nesterov:
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum, self.v = lr, momentum, {}
+
+    def update(self, params, grads):
+        mu, lr = self.momentum, self.lr
+        for (key, p), g in zip(params.items(), grads.values()):
+            v_old = self.v.get(key, np.zeros_like(p))
+            self.v[key] = mu * v_old - lr * g
+            p += -mu * v_old + (1 + mu) * self.v[key]
+''', False),
+    ("nesterov", "in-place velocity, v_old an alias of it", _NESTEROV.format(body="""v_old = self.v[key]
+            self.v[key] *= mu
+            self.v[key] -= lr * g
+            params[key] += -mu * v_old + (1 + mu) * self.v[key]"""), False),
+    ("nesterov", "in-place velocity, v_old copied", _NESTEROV.format(body="""v_old = self.v[key].copy()
+            self.v[key] *= mu
+            self.v[key] -= lr * g
+            params[key] += -mu * v_old + (1 + mu) * self.v[key]"""), True),
+    ("adagrad", "state keyed by position", '''
+class AdaGrad:
+    def __init__(self, lr=0.01, eps=1e-7):
+        self.lr, self.eps, self.h = lr, eps, {}
+
+    def update(self, params, grads):
+        for i, key in enumerate(params):
+            if i not in self.h:
+                self.h[i] = np.zeros_like(params[key])
+            self.h[i] += grads[key] ** 2
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[i]) + self.eps)
+''', False),
+    ("rmsprop", "state in a list, pairs by position", _POSITIONAL.format(name="RMSProp"), False),
+    ("adadelta", "state in class attributes", '''
+class AdaDelta:
+    avg_sq_grad, avg_sq_delta = {}, {}
+
+    def __init__(self, rho=0.95, eps=1e-6):
+        self.rho, self.eps = rho, eps
+
+    def update(self, params, grads):
+        rho, eps = self.rho, self.eps
+        for key in params:
+            g = grads[key]
+            Eg = rho * self.avg_sq_grad.get(key, 0.0) + (1 - rho) * g * g
+            delta = -np.sqrt(self.avg_sq_delta.get(key, 0.0) + eps) / np.sqrt(Eg + eps) * g
+            self.avg_sq_grad[key] = Eg
+            self.avg_sq_delta[key] = rho * self.avg_sq_delta.get(key, 0.0) + (1 - rho) * delta * delta
+            params[key] += delta
+''', False),
+    ("adam", "eps inside the square root", _ADAM.format(before="self.t += 1", body=_ADAM_MOMENTS + """m_hat = self.m[key] / (1 - b1 ** self.t)
+            v_hat = self.v[key] / (1 - b2 ** self.t)
+            params[key] -= lr * m_hat / np.sqrt(v_hat + eps)"""), False),
+    ("adam", "eps added to the ratio", _ADAM.format(before="self.t += 1", body=_ADAM_MOMENTS + """m_hat = self.m[key] / (1 - b1 ** self.t)
+            v_hat = self.v[key] / (1 - b2 ** self.t)
+            params[key] -= lr * (m_hat / np.sqrt(v_hat) + eps)"""), False),
+    ("adam", "eps hard-coded to 1e-8", _ADAM.format(before="self.t += 1", body=_ADAM_MOMENTS + """m_hat = self.m[key] / (1 - b1 ** self.t)
+            v_hat = self.v[key] / (1 - b2 ** self.t)
+            params[key] -= lr * m_hat / (np.sqrt(v_hat) + 1e-8)"""), False),
+    ("adam", "pairs params and grads by position", _ADAM.format(before="self.t += 1", body="pass").replace(
+        "for key in params:", "for (key, p), g in zip(params.items(), grads.values()):").replace(
+        "            g = grads[key]\n", "").replace("pass", _ADAM_MOMENTS + """m_hat = self.m[key] / (1 - b1 ** self.t)
+            v_hat = self.v[key] / (1 - b2 ** self.t)
+            p -= lr * m_hat / (np.sqrt(v_hat) + eps)"""), False),
+    ("adam", "a step counter per key (PyTorch's state['step'])", _ADAM.format(before="", body="""self.steps = getattr(self, "steps", {})
+            self.steps[key] = t = self.steps.get(key, 0) + 1
+            """ + _ADAM_MOMENTS + """m_hat = self.m[key] / (1 - b1 ** t)
+            v_hat = self.v[key] / (1 - b2 ** t)
+            params[key] -= lr * m_hat / (np.sqrt(v_hat) + eps)"""), True),
+    ("adam", "t starts at 1 and is incremented at the end", _ADAM.format(before="self.t = self.t or 1", body=_ADAM_MOMENTS + """m_hat = self.m[key] / (1 - b1 ** self.t)
+            v_hat = self.v[key] / (1 - b2 ** self.t)
+            params[key] -= lr * m_hat / (np.sqrt(v_hat) + eps)
+        self.t += 1"""), True),
+]

@@ -342,3 +342,41 @@ def he_uniform(shape, rng=None):
     ("batchnorm", "eps outside the square root at test time", _bn(
         test="x_hat = (x - self.running_mean) / (np.sqrt(self.running_var) + self.eps)"), False),
 ]
+
+# Review r2: the grads dict itself, dropout with p = 0, one mask entry per example and unit.
+VARIANTS += [
+    ("weight_decay", "replaces the entries of grads and returns it", _L2.format(penalty=_L2_OK_P, gradients="""for k in grads:
+        if is_weight(k):
+            grads[k] = grads[k] + lam * params[k]
+    return grads"""), False),
+    ("weight_decay", "deepcopy, then in place", _L2.format(penalty=_L2_OK_P, gradients="""import copy
+    out = copy.deepcopy(grads)
+    for k in out:
+        if is_weight(k):
+            out[k] += lam * params[k]
+    return out"""), True),
+    ("dropout", "p == 0 returns x without keeping a mask", _DROPOUT.format(
+        forward="""if not train or self.p == 0:
+            return x
+        self.mask = (self.rng.random(x.shape) >= self.p) / (1 - self.p)
+        return x * self.mask""",
+        backward="return dout * self.mask"), False),
+    ("dropout", "one mask per feature, shared by the batch", _DROPOUT.format(
+        forward="""if not train:
+            return x
+        self.mask = (self.rng.random(x.shape[1:]) >= self.p) / (1 - self.p)
+        return x * self.mask""",
+        backward="return dout * self.mask"), False),
+    ("dropout", "one mask per example", _DROPOUT.format(
+        forward="""if not train:
+            return x
+        self.mask = (self.rng.random((x.shape[0],) + (1,) * (x.ndim - 1)) >= self.p) / (1 - self.p)
+        return x * self.mask""",
+        backward="return dout * self.mask"), False),
+    ("dropout", "bool mask, scaled where it is used", _DROPOUT.format(
+        forward="""if not train:
+            return x
+        self.mask = self.rng.random(x.shape) > self.p
+        return np.where(self.mask, x, 0.0) / (1 - self.p)""",
+        backward="return np.where(self.mask, dout, 0.0) / (1 - self.p)"), True),
+]
