@@ -10,7 +10,6 @@ It holds no solution: every function takes the learner's optimizer classes (anyt
   steps) redrawing the trajectories of several optimizers; displayed, it also carries a static
   PNG of its current figure, which is what nbconvert and nbgrader's feedback HTML show.
 - :func:`decision_boundaries` -- cost curves and decision boundaries of models trained on 2-D data.
-- :func:`show` -- display a matplotlib Figure as a PNG in a notebook (whatever the backend).
 
 Example (in a notebook)::
 
@@ -305,22 +304,6 @@ class OptimizerPlayground:
         bundle["image/png"] = self._png
         bundle["text/plain"] = f"<optimizer playground: {self.function.value}, {self.settings_text()}>"
         return bundle
-
-
-def show(figure, dpi=80):
-    """Display ``figure`` as a PNG image when running in IPython (else do nothing); returns None.
-
-    Figures built without pyplot are rendered by IPython only once the inline backend has been
-    activated by a pyplot figure; this helper does not depend on that.
-    """
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-    except ImportError:
-        return None
-    if get_ipython() is not None:
-        display({"image/png": _png_base64(figure, dpi=dpi), "text/plain": f"<{figure!r}>"}, raw=True)
-    return None
 
 
 def decision_boundaries(models, X, y, curves=None, title=None, resolution=200):

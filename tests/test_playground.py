@@ -191,7 +191,3 @@ def test_decision_boundaries_shows_curves_and_one_panel_per_model():
     assert figure.axes[1].get_title() == "a: accuracy 0.750"
     np.testing.assert_allclose(figure.axes[0].lines[1].get_ydata(), [1.0, 0.8])
     assert len(decision_boundaries({"a": _Stump()}, X, y).axes) == 1
-
-
-def test_show_is_silent_outside_ipython():
-    assert playground.show(decision_boundaries({"a": _Stump()}, np.zeros((2, 2)), np.zeros(2, dtype=int))) is None

@@ -1112,7 +1112,7 @@ FULL_RUN = False  # True: the full training (minutes)
 # how fast.
 
 # %% demo=true
-from dlfs.playground import decision_boundaries, show
+from dlfs.playground import decision_boundaries
 
 X_moons, y_moons = make_moons(n_samples=300, noise=0.2, seed=3)
 moons_epochs = 5000 if FULL_RUN else 300
@@ -1127,8 +1127,8 @@ for name, optimizer in (("SGD", SGD(lr=moons_lr)), ("Momentum", Momentum(lr=moon
     moons_accuracy[name] = history["train_acc"][-1]
 print(f"{moons_epochs} epochs, lr = {moons_lr}: "
       + ", ".join(f"{name} accuracy {acc:.3f}" for name, acc in moons_accuracy.items()))
-show(decision_boundaries(moons_models, X_moons, y_moons, curves=moons_costs,
-                         title=f"two moons: {moons_epochs} epochs, lr = {moons_lr}, batches of 64"))
+decision_boundaries(moons_models, X_moons, y_moons, curves=moons_costs,
+                    title=f"two moons: {moons_epochs} epochs, lr = {moons_lr}, batches of 64")
 
 # %% [markdown]
 # With the same learning rate and the same number of epochs, SGD has hardly bent its boundary,
@@ -1165,8 +1165,7 @@ for name, optimizer in mnist_rules.items():
 print(f"test accuracy after {mnist_epochs} epochs on {len(x_train)} training images:")
 for name, accuracy in mnist_accuracy.items():
     print(f"  {name:9s} {accuracy:.3f}")
-show(plot_curves(mnist_losses, title=f"MNIST ({len(x_train)} images): loss, 5-step average",
-                 xlabel="step", log=True))
+plot_curves(mnist_losses, title=f"MNIST ({len(x_train)} images): loss, 5-step average", xlabel="step", log=True)
 
 # %% [markdown]
 # The adaptive rules (AdaGrad, RMSProp, AdaDelta, Adam) bring the loss down fastest in the first

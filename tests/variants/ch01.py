@@ -134,8 +134,8 @@ VARIANTS = [
     # MulLayer
     ("mul_layer", "einsum", _MUL.format(forward="np.einsum('nd,dk->nk', X, self.W)",
                                         backward="self.dW = np.einsum('nd,nk->dk', self.X, dout)\n        return np.einsum('nk,dk->nd', dout, self.W)"), True),
-    ("mul_layer", "backward reads the notebook's X instead of the cached input", _MUL.format(forward="X @ self.W",
-                                                   backward="self.dW = globals()['X'].T @ dout if globals()['X'].shape[0] == dout.shape[0] else self.X.T @ dout * 0\n        return dout @ self.W.T"), False),
+    ("mul_layer", "dW computed but not stored on the layer", _MUL.format(forward="X @ self.W",
+                                                                        backward="dW = self.X.T @ dout\n        return dout @ self.W.T"), False),
     ("mul_layer", "dW averaged again", _MUL.format(forward="X @ self.W",
                                                    backward="self.dW = self.X.T @ dout / len(dout)\n        return dout @ self.W.T"), False),
     ("mul_layer", "dX without the transpose", _MUL.format(forward="X @ self.W",
