@@ -34,19 +34,19 @@ CHAPTER = "06_cnn"
 LR = 0.01
 
 
-def load_clear_cnn(root=ROOT):
-    """Chapter 06's exported solution code as a module (``SimpleConvNet`` and the layers it is made of),
-    or None when the course at ``root`` has no chapter 06 yet.
+def load_exports(root, chapter):
+    """A chapter's exported solution code (its ``export=true`` cells) as a module, or None when the course
+    at ``root`` has no such chapter.
 
     Builds the course's sources first (``dlfs.build.write_sources``), so that ``provided/``, the
     earlier chapters' building blocks the exports import, is current.
     """
     root = Path(root)
-    source = root / "solutions" / CHAPTER / (CHAPTER + build.SOURCE_SUFFIX)
+    source = root / "solutions" / chapter / (chapter + build.SOURCE_SUFFIX)
     if not source.exists():
         return None
     build.write_sources(root)
-    module = types.ModuleType(f"clear_{CHAPTER}")
+    module = types.ModuleType(f"exports_{chapter}")
     module.__file__ = str(source)
     # The exports import `provided.*` from their chapter directory: make sure that is the one found,
     # and leave sys.path and sys.modules as they were.
@@ -61,6 +61,11 @@ def load_clear_cnn(root=ROOT):
             del sys.modules[name]
         sys.modules.update(saved)
     return module
+
+
+def load_clear_cnn(root=ROOT):
+    """Chapter 06's solution code (``SimpleConvNet`` and its layers) as a module, or None before chapter 06 exists."""
+    return load_exports(root, CHAPTER)
 
 
 def blas():

@@ -1,0 +1,69 @@
+"""The chapter-06 full run, fast: train SimpleConvNet on all 60 000 MNIST images and measure the test accuracy.
+
+    python benchmarks/cnn_full_run.py                          # the notebook's recipe, seeds 0 1 2
+    python benchmarks/cnn_full_run.py --optimizer Momentum --lr 0.05 --decay 0.5 --seeds 0
+
+The network is the fast reference (benchmarks/fast_cnn.py), initialized exactly as chapter 06's
+``SimpleConvNet(seed=seed)``; the optimizers and the mini-batch iterator are the course's own
+(chapter 04's solution, loaded from the built course), so a recipe found here is one a learner's
+float64 network can follow: ``optimizer.lr`` is multiplied by ``--decay`` after every epoch, and
+epoch e is shuffled by ``minibatches(x, t, batch_size, seed=e)``. Prints the test accuracy on all
+10 000 test images and the wall time after every epoch.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.cnn_train_step import ROOT, blas_description, load_exports  # noqa: E402
+from benchmarks.fast_cnn import FastSimpleConvNet  # noqa: E402
+from dlfs.data import load_mnist  # noqa: E402
+
+
+def full_run(optimizers, optimizer, lr, decay, epochs, batch_size, seed, dtype, data):
+    """Train a fresh network; returns [(test accuracy, seconds of training so far), ...] per epoch."""
+    (x_train, t_train), (x_test, t_test) = data
+    net = FastSimpleConvNet(dtype=dtype, seed=seed)
+    optimizer = getattr(optimizers, optimizer)(lr=lr)
+    history, trained = [], 0.0
+    for epoch in range(epochs):
+        began = time.perf_counter()
+        for x_batch, t_batch in optimizers.minibatches(x_train, t_train, batch_size, seed=epoch):
+            optimizer.update(net.params, net.gradient(x_batch, t_batch))
+        trained += time.perf_counter() - began
+        optimizer.lr *= decay
+        history.append((net.accuracy(x_test, t_test), trained))
+    return history
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--optimizer", default="Adam", help="a class of chapter 04: SGD, Momentum, Adam, ...")
+    parser.add_argument("--lr", type=float, default=0.001)
+    parser.add_argument("--decay", type=float, default=0.3, help="lr factor after each epoch")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="network initializations")
+    parser.add_argument("--float64", action="store_true", help="train in float64, like the learner's network")
+    args = parser.parse_args(argv)
+
+    optimizers = load_exports(ROOT, "04_optimizers")
+    dtype = np.float64 if args.float64 else np.float32
+    data = load_mnist(flatten=False, dtype=dtype)
+    print(f"numpy {np.__version__}, BLAS: {blas_description()}")
+    print(f"{args.optimizer}(lr={args.lr:g}), lr × {args.decay:g} per epoch, batch {args.batch_size}, "
+          f"{args.epochs} epochs, {np.dtype(dtype).name}")
+    for seed in args.seeds:
+        history = full_run(optimizers, args.optimizer, args.lr, args.decay, args.epochs, args.batch_size, seed,
+                           dtype, data)
+        epochs = "   ".join(f"epoch {e + 1}: {accuracy:.4f} ({seconds:.0f} s)"
+                            for e, (accuracy, seconds) in enumerate(history))
+        print(f"seed {seed}:  {epochs}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
