@@ -191,6 +191,12 @@ class FilterViewer(Explorer):
         self._set_figure(fig, {"label": label, "weights": W, "limit": limit})
 
 
+def _problem(call, problem):
+    """What the figure says when the learner's code did not answer."""
+    hint = " — finish the exercise it uses,\nthen run this cell again" if problem == "not implemented" else ""
+    return f"{call}: {problem}{hint}"
+
+
 def _message(ax, text):
     ax.set_axis_off()
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=9, wrap=True)
@@ -327,8 +333,7 @@ class FeatureMaps(Explorer):
             first = f", first {len(shown)} shown" if len(shown) < k else ""
             ax.set_title(f"{name}: {what}{first}; colour scale {scale}", fontsize=9)
         if problem:
-            hint = " — finish the exercises it uses, then run this cell again" if problem == "not implemented" else ""
-            _message(axes[-1], f"stages(x): {problem}{hint}")
+            _message(axes[-1], _problem("stages(x)", problem))
         return fig
 
 
@@ -427,7 +432,7 @@ class ConvolutionExplorer(Explorer):
         _draw_kernel(axes[1], kernel)
         axes[1].set_title(f"kernel: {name}", fontsize=9)
         if output is None:
-            _message(axes[2], problem)
+            _message(axes[2], _problem("convolve(image, kernel)", problem))
             axes[2].set_title(f"output: {problem.split(':')[0]}", fontsize=9)
         else:
             _show_image(axes[2], output)
