@@ -395,9 +395,9 @@ class ConvolutionExplorer(Explorer):
         return f"kernel {self.kernel.value}"
 
     def _on_kernel(self, change):
-        if self._filling or change["new"] == CUSTOM:
+        if change["new"] == CUSTOM:
             return
-        self._filling = True
+        self._filling = True                # the nine boxes change: redraw once, after the last
         try:
             for box, value in zip(self.boxes, self.kernels[change["new"]].ravel()):
                 box.value = float(value)
@@ -408,11 +408,7 @@ class ConvolutionExplorer(Explorer):
     def _on_box(self, change):
         if self._filling:
             return
-        self._filling = True
-        try:
-            self.kernel.value = CUSTOM
-        finally:
-            self._filling = False
+        self.kernel.value = CUSTOM          # _on_kernel leaves "custom" alone: no second redraw
         self.redraw()
 
     def redraw(self):
