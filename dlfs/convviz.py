@@ -167,15 +167,12 @@ class FilterViewer(Explorer):
                                               value=labels[-1] if initial is None else initial,
                                               description="snapshot", continuous_update=False,
                                               layout=widgets.Layout(width="420px"))
-        self.slider.observe(self._changed, names="value")
+        self._watch(self.slider)
         self.widget = widgets.VBox([self.slider, self.image])
         self.redraw()
 
     def describe(self):
         return f"filters at {self.slider.value}"
-
-    def _changed(self, change):
-        self.redraw()
 
     def redraw(self):
         label = self.slider.value
@@ -269,7 +266,7 @@ class FeatureMaps(Explorer):
         self.slider = widgets.IntSlider(value=index, min=0, max=len(images) - 1, description="test image",
                                         continuous_update=False)
         self.label = widgets.Label()
-        self.slider.observe(self._changed, names="value")
+        self._watch(self.slider)
         self.widget = widgets.VBox([widgets.HBox([self.slider, self.label]), self.image])
         self.redraw()
 
@@ -279,9 +276,6 @@ class FeatureMaps(Explorer):
     def _caption(self, index):
         text = f"test image {index}"
         return text if self.labels is None else f"{text}, label {self.labels[index]}"
-
-    def _changed(self, change):
-        self.redraw()
 
     def redraw(self):
         index = int(self.slider.value)

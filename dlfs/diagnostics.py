@@ -218,16 +218,12 @@ class InitExplorer(Explorer):
         self.histogram_options = dict(histogram_options or {})
         self.init = widgets.Dropdown(options=list(inits), description="init")
         self.activation = widgets.ToggleButtons(options=list(activations), description="activation")
-        self.init.observe(self._changed, names="value")
-        self.activation.observe(self._changed, names="value")
+        self._watch(self.init, self.activation)
         self.widget = widgets.VBox([widgets.HBox([self.init, self.activation]), self.image])
         self.redraw()
 
     def describe(self):
         return f"init {self.init.value}, activation {self.activation.value}"
-
-    def _changed(self, change):
-        self.redraw()
 
     def redraw(self):
         init, activation = self.init.value, self.activation.value
@@ -272,16 +268,12 @@ class RegularizationExplorer(Explorer):
                                            description="λ (L2)")
         self.rate = widgets.SelectionSlider(options=[(f"{v:g}", v) for v in rates], value=first[1],
                                             description="drop rate")
-        self.lam.observe(self._changed, names="value")
-        self.rate.observe(self._changed, names="value")
+        self._watch(self.lam, self.rate)
         self.widget = widgets.VBox([widgets.HBox([self.lam, self.rate]), self.image])
         self.redraw()
 
     def describe(self):
         return f"λ = {self.lam.value:g}, drop rate = {self.rate.value:g}"
-
-    def _changed(self, change):
-        self.redraw()
 
     def redraw(self):
         key = (float(self.lam.value), float(self.rate.value))

@@ -17,8 +17,9 @@ from dlfs.plots import png_bytes
 class Explorer:
     """Common machinery: an Image widget holding the current figure, and show().
 
-    A subclass builds its controls, sets :attr:`widget` (the whole interface), defines
-    :meth:`describe` (one line for ``text/plain``) and calls :meth:`_set_figure` on each redraw.
+    A subclass builds its controls (:meth:`_watch` redraws when their values change), sets
+    :attr:`widget` (the whole interface), defines :meth:`describe` (one line for ``text/plain``)
+    and ``redraw()``, which calls :meth:`_set_figure`.
 
     Attributes:
         image: the ``ipywidgets.Image`` showing the current figure.
@@ -46,6 +47,14 @@ class Explorer:
 
     def describe(self):
         return ""
+
+    def _watch(self, *controls):
+        """Redraw whenever the value of one of these controls changes."""
+        for control in controls:
+            control.observe(self._changed, names="value")
+
+    def _changed(self, change):
+        self.redraw()
 
     def show(self):
         """Display the widgets, with a PNG of the current figure as the static fallback."""
