@@ -9,7 +9,9 @@ Small, plain modules that notebooks and tests import:
 - :mod:`dlfs.monitor`   -- a live training monitor with a static fallback figure
 - :mod:`dlfs.plots`     -- static figures (image grids) that display themselves
 - :mod:`dlfs.playground` -- the optimizer playground widget and decision boundaries (chapter 04)
+- :mod:`dlfs.explorer`   -- the explorer widgets' common base: controls + a PNG static fallback
 - :mod:`dlfs.diagnostics` -- activation histograms, gradient norms, regularization explorer (chapter 05)
+- :mod:`dlfs.convviz`   -- filter viewer, feature maps, convolution explorer, speed bars (chapter 06)
 - :mod:`dlfs.build`     -- the course build: text sources -> nbgrader source -> release
 - :mod:`dlfs.feedback`  -- keeps hidden tests out of nbgrader's feedback HTML
 

@@ -18,7 +18,8 @@ on, so the test suite may skip it when it tries many answers quickly. The build
 2. writes ``solutions/NN_topic/provided/`` (not committed): one module per *earlier*
    chapter holding that chapter's exported cells, solutions included, so chapter k
    can ``from provided.linear_regression import MSELayer`` while its own and later
-   solutions stay out of its release;
+   solutions stay out of its release; plus the modules that ``OFFERED_AFTER`` offers
+   once an earlier chapter is done (chapter 06's fast reference CNN);
 3. runs ``nbgrader generate_assignment`` for every chapter, which writes the
    release ``notebooks/NN_topic/`` (committed; a test checks it is up to date).
 
@@ -41,6 +42,10 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 HIDDEN_TEST_MARKER = "### BEGIN HIDDEN TESTS"
 JUPYTEXT_LAYOUT_KEYS = {"lines_to_next_cell", "lines_to_end_of_cell_marker", "cell_marker"}
+# Modules kept outside solutions/ that every chapter after the named one gets in its provided/, copied
+# as they are: chapter 06's fast reference of its network, which would give away chapter 06's
+# solutions in 06 itself but is a building block for the capstone.
+OFFERED_AFTER = {"06_cnn": ["benchmarks/fast_cnn.py"]}
 
 
 class BuildError(Exception):
@@ -163,12 +168,18 @@ def write_sources(root=ROOT):
         if provided.exists():
             shutil.rmtree(provided)
         earlier = {c: blocks for c, blocks in exports.items() if blocks}
-        if earlier:
+        offered = [root / path for done in exports for path in OFFERED_AFTER.get(done, [])]
+        if earlier or offered:
             provided.mkdir()
             (provided / "__init__.py").write_text(
                 '"""Solved building blocks of earlier chapters (generated; do not edit)."""\n')
             for done, blocks in earlier.items():
                 (provided / f"{topic(done)}.py").write_text(provided_module(done, blocks))
+            for path in offered:
+                if not path.is_file():
+                    raise BuildError(f"{chapter}: {path.relative_to(root)} is offered to it in provided/ "
+                                     "(OFFERED_AFTER in dlfs/build.py) but does not exist.")
+                shutil.copyfile(path, provided / path.name)
         exports[chapter] = exported_code(text_path)
     return names
 

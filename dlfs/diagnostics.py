@@ -13,17 +13,16 @@ no solution of any exercise.
 - :class:`RegularizationExplorer` — sliders for the weight decay λ and the drop rate
   over precomputed training runs.
 
-The explorers are real ipywidgets. :meth:`show` displays them together with a PNG of
+The explorers are real ipywidgets (see :mod:`dlfs.explorer`). :meth:`show` displays them together with a PNG of
 the current figure in the same output, so a saved notebook, nbconvert or nbgrader's
 feedback HTML (no live widgets) still shows a picture. Their callbacks can be driven
 without a browser: set a control's ``.value`` and read :attr:`figure` / :attr:`drawn`.
 """
 
-import base64
-
 import numpy as np
 
-from dlfs.plots import new_figure, png_bytes
+from dlfs.explorer import Explorer
+from dlfs.plots import new_figure
 
 
 def _new_figure(width, height):
@@ -193,44 +192,7 @@ def overfitting_figure(runs, keys=None, title="300 MNIST training images: train 
     return fig
 
 
-class _Explorer:
-    """Common machinery: an Image widget holding the current figure, and show()."""
-
-    def __init__(self):
-        import ipywidgets as widgets
-
-        self.image = widgets.Image(format="png")
-        self.figure = None
-        self.png = b""
-        self.drawn = None
-        self.redraws = 0
-
-    def _set_figure(self, fig, drawn):
-        self.figure = fig
-        self.drawn = drawn
-        self.png = png_bytes(fig)
-        self.image.value = self.png
-        self.redraws += 1
-
-    def show(self):
-        """Display the widgets, with a PNG of the current figure as the static fallback."""
-        try:
-            from IPython import get_ipython
-            from IPython.display import display
-        except ImportError:
-            return
-        if get_ipython() is None:
-            return
-        bundle = dict(self.widget._repr_mimebundle_() or {})
-        bundle["image/png"] = base64.b64encode(self.png).decode("ascii")
-        bundle["text/plain"] = f"<{type(self).__name__}: {self.describe()}>"
-        display(bundle, raw=True)
-
-    def _ipython_display_(self):
-        self.show()
-
-
-class InitExplorer(_Explorer):
+class InitExplorer(Explorer):
     """Choose an initialization and an activation; see the per-layer activation histograms.
 
     Args:
@@ -256,16 +218,12 @@ class InitExplorer(_Explorer):
         self.histogram_options = dict(histogram_options or {})
         self.init = widgets.Dropdown(options=list(inits), description="init")
         self.activation = widgets.ToggleButtons(options=list(activations), description="activation")
-        self.init.observe(self._changed, names="value")
-        self.activation.observe(self._changed, names="value")
+        self._watch(self.init, self.activation)
         self.widget = widgets.VBox([widgets.HBox([self.init, self.activation]), self.image])
         self.redraw()
 
     def describe(self):
         return f"init {self.init.value}, activation {self.activation.value}"
-
-    def _changed(self, change):
-        self.redraw()
 
     def redraw(self):
         init, activation = self.init.value, self.activation.value
@@ -276,7 +234,7 @@ class InitExplorer(_Explorer):
         self._set_figure(fig, {"init": init, "activation": activation, "activations": layers})
 
 
-class RegularizationExplorer(_Explorer):
+class RegularizationExplorer(Explorer):
     """Sliders for the weight decay λ and the drop rate over precomputed training runs.
 
     Args:
@@ -310,16 +268,12 @@ class RegularizationExplorer(_Explorer):
                                            description="λ (L2)")
         self.rate = widgets.SelectionSlider(options=[(f"{v:g}", v) for v in rates], value=first[1],
                                             description="drop rate")
-        self.lam.observe(self._changed, names="value")
-        self.rate.observe(self._changed, names="value")
+        self._watch(self.lam, self.rate)
         self.widget = widgets.VBox([widgets.HBox([self.lam, self.rate]), self.image])
         self.redraw()
 
     def describe(self):
         return f"λ = {self.lam.value:g}, drop rate = {self.rate.value:g}"
-
-    def _changed(self, change):
-        self.redraw()
 
     def redraw(self):
         key = (float(self.lam.value), float(self.rate.value))

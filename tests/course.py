@@ -35,6 +35,9 @@ class Course:
             target = destination / "solutions" / text.parent.name
             target.mkdir(parents=True)
             shutil.copy(text, target)
+        for offered in sorted({path for paths in build.OFFERED_AFTER.values() for path in paths}):
+            (destination / offered).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(Path(repo) / offered, destination / offered)
         (destination / "autograder").mkdir()
         return cls(destination)
 

@@ -3,6 +3,7 @@
 import json
 import re
 import textwrap
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -58,8 +59,9 @@ def test_provided_holds_exactly_the_earlier_chapters(chapter):
     provided = REPO / "notebooks" / chapter / "provided"
     earlier = [c for c in CHAPTERS[:CHAPTERS.index(chapter)]
                if build.exported_code(REPO / "solutions" / c / f"{c}{build.SOURCE_SUFFIX}")]
+    offered = [Path(path).stem for c in CHAPTERS[:CHAPTERS.index(chapter)] for path in build.OFFERED_AFTER.get(c, [])]
     found = sorted(p.stem for p in provided.glob("*.py") if p.stem != "__init__") if provided.exists() else []
-    assert found == sorted(build.topic(c) for c in earlier)
+    assert found == sorted([build.topic(c) for c in earlier] + offered)
 
 
 def _write_chapter(root, name, text):
@@ -107,6 +109,23 @@ def test_building_blocks_flow_forward_only(tmp_path):
     exec(compile(module, "alpha.py", "exec"), namespace)
     assert namespace["double"](21) == 42
     assert "quadruple" not in json.dumps(_files(second).get("provided/alpha.py", b"").decode())
+
+
+def test_offered_modules_reach_only_the_chapters_after_theirs(tmp_path, monkeypatch):
+    """A module offered after chapter 01 (like chapter 06's fast reference) is in 02's provided/, not in 01's."""
+    monkeypatch.setattr(build, "OFFERED_AFTER", {"01_alpha": ["benchmarks/fast_thing.py"]})
+    _write_chapter(tmp_path, "01_alpha", '# %% answer="one" export=true\ndef one():\n    ### BEGIN SOLUTION\n'
+                                         '    return 1\n    ### END SOLUTION\n')
+    _write_chapter(tmp_path, "02_beta", "# %%\nfrom provided.fast_thing import FAST\n")
+    with pytest.raises(build.BuildError, match="benchmarks/fast_thing.py is offered"):
+        build.write_sources(tmp_path)
+    (tmp_path / "benchmarks").mkdir()
+    (tmp_path / "benchmarks" / "fast_thing.py").write_text("FAST = 'the fast reference'\n")
+    build.write_sources(tmp_path)
+    assert not (tmp_path / "solutions" / "01_alpha" / "provided").exists()
+    provided = tmp_path / "solutions" / "02_beta" / "provided"
+    assert sorted(p.name for p in provided.iterdir()) == ["__init__.py", "alpha.py", "fast_thing.py"]
+    assert (provided / "fast_thing.py").read_text() == "FAST = 'the fast reference'\n"
 
 
 @pytest.mark.parametrize("header, problem", [
