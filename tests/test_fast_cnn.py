@@ -12,98 +12,19 @@ import pytest
 from course import REPO
 
 sys.path.insert(0, str(REPO))
-from benchmarks.cnn_train_step import CHAPTER, load_clear_cnn  # noqa: E402
+from benchmarks.cnn_train_step import load_clear_cnn  # noqa: E402
 from benchmarks.fast_cnn import FastSimpleConvNet  # noqa: E402
 
 KEYS = ["0.W", "0.b", "3.W", "3.b", "5.W", "5.b"]
 SHAPES = {"0.W": (30, 1, 5, 5), "0.b": (30,), "3.W": (4320, 100), "3.b": (100,), "5.W": (100, 10), "5.b": (10,)}
 
 
-# -- a book-style im2col SimpleConvNet, the stand-in for chapter 06's solution until it exists --------
-
-def _im2col(x, fh, fw, stride=1):
-    n, c, h, w = x.shape
-    oh, ow = (h - fh) // stride + 1, (w - fw) // stride + 1
-    col = np.zeros((n, c, fh, fw, oh, ow))
-    for i in range(fh):
-        for j in range(fw):
-            col[:, :, i, j] = x[:, :, i:i + stride * oh:stride, j:j + stride * ow:stride]
-    return col.transpose(0, 4, 5, 1, 2, 3).reshape(n * oh * ow, -1)
-
-
-class _StandInConvNet:
-    """conv → ReLU → 2×2 max-pool → Affine → ReLU → Affine → softmax, float64, the book's way
-    (no input gradient: only the parameter gradients are compared)."""
-
-    def __init__(self, input_dim=(1, 28, 28), filter_num=30, filter_size=5, hidden_size=100,
-                 output_size=10, seed=0):
-        c, h, _ = input_dim
-        pooled = filter_num * ((h - filter_size + 1) // 2) ** 2
-        rng = np.random.default_rng(seed)
-        self.params = {
-            "0.W": rng.normal(0, np.sqrt(2 / (c * filter_size ** 2)), (filter_num, c, filter_size, filter_size)),
-            "0.b": np.zeros(filter_num),
-            "3.W": rng.normal(0, np.sqrt(2 / pooled), (pooled, hidden_size)), "3.b": np.zeros(hidden_size),
-            "5.W": rng.normal(0, np.sqrt(2 / hidden_size), (hidden_size, output_size)), "5.b": np.zeros(output_size)}
-        self.grads = {}
-
-    def _forward(self, x):
-        p = self.params
-        fn, _, fh, fw = p["0.W"].shape
-        n, _, h, w = x.shape
-        oh, ow = h - fh + 1, w - fw + 1
-        col = _im2col(x, fh, fw)
-        conv = np.maximum(col @ p["0.W"].reshape(fn, -1).T + p["0.b"], 0)        # (N·OH·OW, FN)
-        conv = conv.reshape(n, oh, ow, fn).transpose(0, 3, 1, 2)
-        windows = _im2col(conv.reshape(n * fn, 1, oh, ow), 2, 2, 2)              # (N·FN·PH·PW, 4)
-        arg = windows.argmax(axis=1)
-        a = windows.max(axis=1).reshape(n, -1)                                   # (N, FN·PH·PW), C order
-        h1 = np.maximum(a @ p["3.W"] + p["3.b"], 0)
-        return h1 @ p["5.W"] + p["5.b"], (col, conv, arg, a, h1)
-
-    def predict(self, x, batch_size=100):
-        return np.concatenate([self._forward(x[i:i + batch_size])[0] for i in range(0, len(x), batch_size)])
-
-    def accuracy(self, x, t, batch_size=100):
-        t = np.asarray(t)
-        return float(np.mean(self.predict(x, batch_size).argmax(axis=1) == (t.argmax(axis=1) if t.ndim == 2 else t)))
-
-    def _probabilities(self, scores, t):
-        logp = scores - scores.max(axis=1, keepdims=True)
-        logp -= np.log(np.exp(logp).sum(axis=1, keepdims=True))
-        onehot = t if t.ndim == 2 else np.eye(scores.shape[1])[t]
-        return float(-np.sum(onehot * logp) / len(scores)), np.exp(logp), onehot
-
-    def loss(self, x, t):
-        return self._probabilities(self._forward(x)[0], np.asarray(t))[0]
-
-    def gradient(self, x, t):
-        p = self.params
-        scores, (col, conv, arg, a, h1) = self._forward(x)
-        _, y, onehot = self._probabilities(scores, np.asarray(t))
-        n, fn, oh, ow = conv.shape
-        d = (y - onehot) / n
-        g = {"5.W": h1.T @ d, "5.b": d.sum(axis=0)}
-        d = (d @ p["5.W"].T) * (h1 > 0)
-        g["3.W"], g["3.b"] = a.T @ d, d.sum(axis=0)
-        d = d @ p["3.W"].T                                                       # (N, FN·PH·PW)
-        dwindows = np.zeros((d.size, 4))
-        dwindows[np.arange(d.size), arg] = d.ravel()
-        dconv = dwindows.reshape(n, fn, oh // 2, ow // 2, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(n, fn, oh, ow)
-        dconv = (dconv * (conv > 0)).transpose(0, 2, 3, 1).reshape(-1, fn)      # (N·OH·OW, FN)
-        g["0.W"], g["0.b"] = (col.T @ dconv).T.reshape(p["0.W"].shape), dconv.sum(axis=0)
-        self.grads = g
-        return g
-
-
 # -- fixtures and helpers -----------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def clear_net_class(request):
-    """Chapter 06's SimpleConvNet from the built course, or the stand-in while the chapter does not exist."""
-    if not (REPO / "solutions" / CHAPTER / f"{CHAPTER}.pct.py").exists():
-        return _StandInConvNet
-    return load_clear_cnn(request.getfixturevalue("built_course").root).SimpleConvNet
+def clear_net_class(built_course):
+    """Chapter 06's SimpleConvNet: the solution's exported cells, from the built course."""
+    return load_clear_cnn(built_course.root).SimpleConvNet
 
 
 def clear_net(cls, seed=0):
@@ -254,12 +175,13 @@ def test_set_params_copies_and_checks_shapes():
         fast.loss(np.zeros((2, 28, 28)), np.zeros(2, int))
 
 
-def test_benchmark_runs_and_ends_with_the_ratio(tmp_path):
+def test_benchmark_runs_and_ends_with_the_ratio(built_course):
     result = subprocess.run([sys.executable, str(REPO / "benchmarks" / "cnn_train_step.py"), "--repeats", "2",
-                             "--warmup", "1", "--batch-size", "8", "--root", str(tmp_path)],
+                             "--warmup", "1", "--batch-size", "8", "--root", str(built_course.root)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert re.fullmatch(r"ratio fast/pytorch: (\d+\.\d\d|n/a \(torch not installed\))", lines[-1]), result.stdout
-    assert any(re.search(r"fast \(float32\) +median +\d", line) for line in lines), result.stdout
+    for name in ("clear (float64)", "fast (float32)"):
+        assert any(re.search(re.escape(name) + r" +median +\d", line) for line in lines), result.stdout
     assert "BLAS: " in result.stdout and "unknown" not in lines[0], result.stdout
