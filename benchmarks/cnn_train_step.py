@@ -8,8 +8,8 @@ A step is forward + backward + a plain SGD update on one batch of MNIST images (
 conv 30×5×5 → ReLU → 2×2 max-pool → Affine 4320→100 → ReLU → Affine 100→10 → softmax loss.
 The clear version is chapter 06's solution (its exported cells, float64), loaded from the built
 course; the fast one runs in float32; PyTorch (optional: ``pip install torch==2.13.0`` in .venv)
-gets as many threads as the BLAS. After a warm-up the implementations take turns, one step each,
-so that a change in the machine's load hits them alike; the medians and quartiles follow, with the
+gets as many threads as the BLAS. After a warm-up the implementations take turns, in blocks of ten
+steps, so that a change in the machine's load hits them alike; the medians and quartiles follow, with the
 BLAS library and kernel that ran (figures are comparable only for the same library, kernel and
 thread count). The last line is ``ratio fast/pytorch: X.XX`` (below 1: the fast reference wins),
 or ``ratio fast/pytorch: n/a (torch not installed)``.
@@ -124,17 +124,25 @@ def torch_step(x, t, threads):
     return step
 
 
-def time_steps(steps, repeats, warmup):
-    """{name: array of seconds per step}; the steps take turns so that load changes hit all alike."""
+def time_steps(steps, repeats, warmup, block=10):
+    """{name: array of seconds per step}, ``repeats`` timed steps of each implementation.
+
+    The implementations take turns in blocks of ``block`` steps, so that a change in the machine's load
+    hits them alike. Not step by step: NumPy's BLAS and PyTorch each keep their own worker threads,
+    which spin for a while after their work, so a step that follows the other library's step competes
+    with those threads for the cores. The first step of every block (the switch) is not timed.
+    """
     for step in steps.values():
         for _ in range(warmup):
             step()
     times = {name: [] for name in steps}
-    for _ in range(repeats):
+    while any(len(seconds) < repeats for seconds in times.values()):
         for name, step in steps.items():
-            began = time.perf_counter()
             step()
-            times[name].append(time.perf_counter() - began)
+            for _ in range(min(block, repeats - len(times[name]))):
+                began = time.perf_counter()
+                step()
+                times[name].append(time.perf_counter() - began)
     return {name: np.array(seconds) for name, seconds in times.items()}
 
 
@@ -151,7 +159,7 @@ def main(argv=None):
     print("environment: " + (", ".join(f"{k}={v}" for k, v in sorted(os.environ.items())
                                        if k.startswith(("OPENBLAS_", "OMP_", "MKL_"))) or "no OPENBLAS_/OMP_/MKL_ variables"))
     load = os.getloadavg()[0]
-    print(f"load average (1 min): {load:.2f}" + (" -- other processes are running: expect noisy times" if load > 0.5 else ""))
+    print(f"load average (1 min) at the start: {load:.2f} (the figures assume an otherwise idle machine)")
     x, t = mnist_batch(args.batch_size)
     steps = {}
     module = load_clear_cnn(args.root)
