@@ -24,15 +24,15 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.cnn_train_step import ROOT, blas_description, load_exports  # noqa: E402
+from benchmarks.cnn_train_step import ROOT, blas_description, load_clear_cnn, load_exports  # noqa: E402
 from benchmarks.fast_cnn import FastSimpleConvNet  # noqa: E402
 from dlfs.data import load_mnist  # noqa: E402
 
 
-def full_run(optimizers, optimizer, lr, decay, epochs, batch_size, seed, dtype, data):
-    """Train a fresh network; returns [(test accuracy, seconds of training so far), ...] per epoch."""
+def full_run(make_net, optimizers, optimizer, lr, decay, epochs, batch_size, seed, data):
+    """Train ``make_net(seed)``; returns [(test accuracy, seconds of training so far), ...] per epoch."""
     (x_train, t_train), (x_test, t_test) = data
-    net = FastSimpleConvNet(dtype=dtype, seed=seed)
+    net = make_net(seed)
     optimizer = getattr(optimizers, optimizer)(lr=lr)
     history, trained = [], 0.0
     for epoch in range(epochs):
@@ -54,17 +54,23 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=20)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="network initializations")
     parser.add_argument("--float64", action="store_true", help="train in float64, like the learner's network")
+    parser.add_argument("--clear", action="store_true",
+                        help="train chapter 06's own SimpleConvNet (float64, minutes per epoch) instead")
     args = parser.parse_args(argv)
 
     optimizers = load_exports(ROOT, "04_optimizers")
-    dtype = np.float64 if args.float64 else np.float32
+    dtype = np.float64 if args.float64 or args.clear else np.float32
+    network = load_clear_cnn(ROOT).SimpleConvNet if args.clear else FastSimpleConvNet
+
+    def make_net(seed):
+        return network(seed=seed) if args.clear else network(dtype=dtype, seed=seed)
     data = load_mnist(flatten=False, dtype=dtype)
     print(f"numpy {np.__version__}, BLAS: {blas_description()}")
     print(f"{args.optimizer}(lr={args.lr:g}), lr × {args.decay:g} per epoch, batch {args.batch_size}, "
-          f"{args.epochs} epochs, {np.dtype(dtype).name}")
+          f"{args.epochs} epochs, {np.dtype(dtype).name}, {'clear' if args.clear else 'fast'} network")
     for seed in args.seeds:
-        history = full_run(optimizers, args.optimizer, args.lr, args.decay, args.epochs, args.batch_size, seed,
-                           dtype, data)
+        history = full_run(make_net, optimizers, args.optimizer, args.lr, args.decay, args.epochs,
+                           args.batch_size, seed, data)
         epochs = "   ".join(f"epoch {e + 1}: {accuracy:.4f} ({seconds:.0f} s)"
                             for e, (accuracy, seconds) in enumerate(history))
         print(f"seed {seed}:  {epochs}", flush=True)

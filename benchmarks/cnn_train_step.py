@@ -54,7 +54,9 @@ def load_exports(root, chapter):
              if name == "provided" or name.startswith("provided.")}
     sys.path.insert(0, str(source.parent))
     try:
-        exec(compile("\n\n\n".join(build.exported_code(source)), str(source), "exec"), module.__dict__)
+        # (not named after the .pct.py file: the line numbers are those of the joined cells)
+        code = compile("\n\n\n".join(build.exported_code(source)), f"<exported cells of {source}>", "exec")
+        exec(code, module.__dict__)
     finally:
         sys.path.remove(str(source.parent))
         for name in [n for n in sys.modules if n == "provided" or n.startswith("provided.")]:

@@ -7,20 +7,31 @@ The parameters are exactly those of chapter 06's ``SimpleConvNet`` (same keys, s
 the same He initialization for the same seed), so either network can load the other's weights and
 both give the same loss and gradients (to rounding) on the same batch. What makes this one faster:
 
-1. **float32** halves the memory traffic and doubles the SIMD width of every BLAS call.
+1. **float32** halves the memory traffic and doubles the SIMD width of every BLAS call
+   (measured: 12.6 ms per training step instead of 22.9 ms for this same code in float64).
 2. **Window views for im2col.** ``sliding_window_view`` gives every 5×5 window of the images as a
-   view, without copying or index arithmetic; one ``np.copyto`` lays them out for the GEMM.
+   view, without copying or index arithmetic; one ``np.copyto`` lays them out for the GEMM. (With
+   one input channel a loop over the 25 filter offsets copying slices is as fast: the view is
+   chosen because it is simpler, and it costs one copy whatever the filter size.)
 3. **Columns ordered by pooling window.** The im2col matrix is transposed, (C·FH·FW, 4·N·PH·PW),
    and its columns are ordered (pool row offset, pool column offset, image, pooled row, pooled
    column). The convolution is then one GEMM whose output holds the four members of every 2×2
    pooling window in four contiguous blocks: max-pooling is three element-wise maxima of large
-   contiguous arrays, and the backward pass needs no col2im-like scatter.
+   contiguous arrays, and the backward pass needs no col2im-like scatter. A pooled value's gradient
+   goes wholly to the first maximum of its window in row-major order (what np.argmax picks), which
+   matters where four identical windows tie, as in a saturated patch of a digit.
 4. **Pool first, then bias and ReLU.** The bias is constant over a pooling window and ReLU is
    monotonic, so max(relu(c + b)) = relu(max(c) + b): the bias and the ReLU touch a quarter of the
    values.
-5. **No gradient with respect to the input images** (the first layer's dx, a col2im, is never used).
+5. **No gradient with respect to the input images** (the first layer's dx, a GEMM and a col2im, is
+   never used).
 6. **One large GEMM per layer**, in both directions, and **buffers reused** across steps with the
-   same batch size (no page faults from fresh multi-megabyte arrays), **in-place** element-wise ops.
+   same batch size, so that no step allocates (and page-faults in) fresh multi-megabyte arrays
+   (measured: 12.6 ms per step instead of 17.1 ms), with **in-place** element-wise ops.
+
+Batch 100 on two cores (OpenBLAS, Haswell kernel), over a quarter of a step goes to the
+convolution's two GEMMs, a fifth to the three GEMMs of the first Affine layer, a tenth to the
+im2col copy, and the rest to element-wise work (pooling, masks, ReLUs) and Python.
 """
 
 import numpy as np
