@@ -189,13 +189,22 @@ def test_set_params_copies_and_checks_shapes():
         fast.loss(np.zeros((2, 28, 28)), np.zeros(2, int))
 
 
-def test_benchmark_runs_and_ends_with_the_ratio(built_course):
-    result = subprocess.run([sys.executable, str(REPO / "benchmarks" / "cnn_train_step.py"), "--repeats", "2",
-                             "--warmup", "1", "--batch-size", "8", "--root", str(built_course.root)],
+BENCHMARK_START = ("import runpy, sys; {hide}sys.argv = sys.argv[1:]; "
+                   "runpy.run_path(sys.argv[0], run_name='__main__')")
+
+
+@pytest.mark.parametrize("torch", ["as installed", "hidden"])
+def test_benchmark_runs_and_ends_with_the_ratio(built_course, torch):
+    hide = "sys.modules['torch'] = None; " if torch == "hidden" else ""  # then `import torch` fails
+    result = subprocess.run([sys.executable, "-c", BENCHMARK_START.format(hide=hide),
+                             str(REPO / "benchmarks" / "cnn_train_step.py"), "--repeats", "2", "--warmup", "1",
+                             "--batch-size", "8", "--root", str(built_course.root)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert re.fullmatch(r"ratio fast/pytorch: (\d+\.\d\d|n/a \(torch not installed\))", lines[-1]), result.stdout
+    if torch == "hidden":
+        assert lines[-1] == "ratio fast/pytorch: n/a (torch not installed)"
     for name in ("clear (float64)", "fast (float32)"):
         assert any(re.search(re.escape(name) + r" +median +\d", line) for line in lines), result.stdout
     assert "BLAS: " in result.stdout and "unknown" not in lines[0], result.stdout
