@@ -148,6 +148,22 @@ def test_predict_memory_does_not_grow_with_the_number_of_images():
     assert peak < 64e6, f"predict of 2000 images in batches of 100 peaked at {peak / 1e6:.0f} MB"
 
 
+def test_the_chapters_own_predict_stays_under_the_memory_it_states(clear_net_class):
+    """Chapter 06 says its batched predict stays below 100 MB besides the scores, whatever the number of
+    images; its graded test checks the bound with reference layers, this one with the solution's own."""
+    net = clear_net(clear_net_class)
+    x = np.random.default_rng(12).random((2000, 1, 28, 28)).astype(np.float32)   # MNIST arrives as float32
+    tracemalloc.start()
+    try:
+        scores = net.predict(x)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert scores.shape == (2000, 10)
+    assert peak < 100e6 + scores.nbytes, f"the chapter's predict of 2000 images peaked at {peak / 1e6:.0f} MB"
+    assert "below 100 MB" in (REPO / "solutions" / "06_cnn" / "06_cnn.pct.py").read_text()
+
+
 def test_float32_agrees_loosely():
     params = trained_like_params(8)
     exact, fast = FastSimpleConvNet(dtype=np.float64), FastSimpleConvNet()

@@ -133,3 +133,20 @@ def test_feedback_keeps_hidden_tests_hidden_but_explains_failures(chapter, grade
         assert not leaked, f"hidden test lines in {student}'s feedback: {leaked[:3]}"
     text = html.unescape(course.feedback_html(chapter, "untouched").read_text())
     assert "is not implemented yet" in text  # the learner still reads why a test failed
+
+
+def _printed(notebook):
+    """Everything the code cells of an executed notebook printed, as one string."""
+    return "\n".join(output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", [])
+                     if output.get("output_type") == "stream")
+
+
+def test_cnn_graded_path_reaches_the_accuracy_the_text_states(graded):
+    """Chapter 06 says its graded training run reaches about 90 % on 1000 held-out test images."""
+    course, _ = graded
+    printed = _printed(course.autograded("06_cnn", "solver"))
+    found = re.search(r"held-out accuracy on 1000 test images: ([0-9.]+)", printed)
+    assert found, printed[-2000:]
+    assert float(found.group(1)) >= 0.88
+    assert "about 90 %" in (REPO / "solutions" / "06_cnn" / "06_cnn.pct.py").read_text()
+    assert "im2col is" in printed and "times faster" in printed   # the live speed comparison ran

@@ -53,7 +53,7 @@ from dlfs.grading import (GradingError, call, check_close, check_gradient, check
                           replaced, unchanged)
 from dlfs.monitor import TrainingMonitor
 from provided.mlp import layer_gradient_errors
-from provided.optimizers import Adam, minibatches
+from provided.optimizers import Adam, Momentum, minibatches
 
 np.set_printoptions(precision=4, suppress=True)
 
@@ -484,23 +484,23 @@ class Convolution:
 class _RefConvolution:
     """Reference convolution layer (used to grade the network on its own)."""
 
-    def __init__(self, W, b, stride=1, pad=0):
-        self.params = {"W": W, "b": b}
-        self.grads = {"W": np.zeros_like(W), "b": np.zeros_like(b)}
-        self.stride, self.pad = stride, pad
+    def __init__(self, weights, bias, stride=1, pad=0):
+        self.params = dict(W=weights, b=bias)
+        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+        self.step, self.padding = stride, pad
 
-    def forward(self, x):
-        self.x = x
-        return _ref_conv(x, self.params["W"], self.params["b"], self.stride, self.pad)
+    def forward(self, images):
+        self.images = images
+        return _ref_conv(images, self.params["W"], self.params["b"], self.step, self.padding)
 
-    def backward(self, dout):
-        W = self.params["W"]
-        fn, c, fh, fw = W.shape
-        col = _ref_im2col(self.x, fh, fw, self.stride, self.pad)
-        dy = dout.transpose(0, 2, 3, 1).reshape(-1, fn)
-        self.grads["W"] = (col.T @ dy).T.reshape(W.shape)
-        self.grads["b"] = dy.sum(axis=0)
-        return _ref_col2im(dy @ W.reshape(fn, -1), self.x.shape, fh, fw, self.stride, self.pad)
+    def backward(self, grad_out):
+        weights = self.params["W"]
+        fn, c, fh, fw = weights.shape
+        cols = _ref_im2col(self.images, fh, fw, self.step, self.padding)
+        rows = np.moveaxis(grad_out, 1, 3).reshape(-1, fn)
+        self.grads["W"] = np.tensordot(rows, cols, axes=(0, 0)).reshape(weights.shape)
+        self.grads["b"] = grad_out.sum(axis=(0, 2, 3))
+        return _ref_col2im(rows @ weights.reshape(fn, -1), self.images.shape, fh, fw, self.step, self.padding)
 ### END HIDDEN TESTS
 # The 3x3 example with the filter [[1, 0], [0, -1]] and bias 10: every output is 0 - 4 + 10 = 6.
 x = np.arange(9.0).reshape(1, 1, 3, 3)
@@ -674,16 +674,16 @@ def _ref_pool_backward(x, dout, ph, pw, stride, kind):
 class _RefMaxPooling:
     """Reference max-pooling layer (used to grade the network on its own)."""
 
-    def __init__(self, pool_h=2, pool_w=2, stride=2):
-        self.pool_h, self.pool_w, self.stride = pool_h, pool_w, stride
-        self.params, self.grads = {}, {}
+    def __init__(self, *size_and_stride, **named):
+        self.size_and_stride = size_and_stride + tuple(named.values())
+        self.params, self.grads = dict(), dict()
 
-    def forward(self, x):
-        self.x = x
-        return _windows(x, self.pool_h, self.pool_w, self.stride).max(axis=(4, 5))
+    def forward(self, images):
+        self.images = images
+        return _windows(images, *self.size_and_stride).max(axis=(4, 5))
 
-    def backward(self, dout):
-        return _ref_pool_backward(self.x, dout, self.pool_h, self.pool_w, self.stride, "max")
+    def backward(self, grad_out):
+        return _ref_pool_backward(self.images, grad_out, *self.size_and_stride, "max")
 ### END HIDDEN TESTS
 x = np.array([[[[1.0, 2.0, 5.0, 0.0],
                 [3.0, 4.0, 1.0, 1.0],
@@ -739,7 +739,7 @@ with replaced(globals(), im2col=_ref_im2col, col2im=_ref_col2im):
     check_close(dx, expected, "MaxPooling(2, 3, stride=2).backward on an all-zero input (every value ties)",
                 hint="on a tie the whole gradient goes to the first maximum in row-major order (np.argmax).")
     # backward belongs to the latest forward
-    layer = MaxPooling(2, 2, stride=2)
+    layer = MaxPooling(pool_h=2, pool_w=2, stride=2)
     call(layer.forward, rng.normal(size=(3, 2, 6, 6)), name="MaxPooling.forward")
     x_ = rng.normal(size=(1, 2, 4, 4))
     call(layer.forward, x_, name="MaxPooling.forward")
@@ -819,7 +819,7 @@ with replaced(globals(), im2col=_ref_im2col, col2im=_ref_col2im):
             dx = call(layer.backward, dout_, name="AveragePooling.backward")
         check_close(dx, _ref_pool_backward(x_, dout_, ph, pw, stride, "mean"), f"{where}: backward", hint=(
             "each value of a window receives dout / (PH * PW); where windows overlap the shares ADD up."))
-    layer = AveragePooling(2, 2, stride=2)
+    layer = AveragePooling(pool_h=2, pool_w=2, stride=2)
     call(layer.forward, rng.normal(size=(3, 2, 6, 6)), name="AveragePooling.forward")
     x_ = rng.normal(size=(1, 2, 4, 4))
     call(layer.forward, x_, name="AveragePooling.forward")
@@ -857,12 +857,14 @@ with replaced(globals(), im2col=_ref_im2col, col2im=_ref_col2im):
 #
 # **Prediction in batches.** Evaluating 10 000 images at once would build an im2col matrix of
 # $10\,000 \cdot 576 \cdot 25$ values — 1.15 GB in float64 — and a convolution output of the same order;
-# all 60 000 training images need about 7 GB for `col` alone, more than many laptops have (this is
-# exactly how the DLFS book's evaluation exhausted a 4 GB machine). So `predict(x)` in prediction mode
+# all 60 000 training images need about 7 GB for `col` alone, more than many laptops have (a learner
+# who evaluated the book's network on the whole training set at once ran a 4 GB machine out of memory
+# exactly this way). So `predict(x)` in prediction mode
 # pushes at most `batch_size` images (default 100) through the layers at a time and concatenates the
 # scores. Then the extra memory does not grow with $N$: for 100 MNIST images the largest arrays are
-# `col` (1.44 million values) and the convolution's output (1.73 million), and the whole prediction
-# stays **below 64 MB** besides the returned scores, whatever the number of images. In training mode
+# `col` (1.44 million values) and the convolution's output (1.73 million values, 14 MB in float64),
+# and with a few temporary copies of these the whole prediction stays **below 100 MB** besides the
+# returned scores, whatever the number of images (the test checks this bound). In training mode
 # (`train=True`, used by `loss` and `gradient`) `predict` must run the whole batch in one pass: the
 # layers keep what their backward pass needs from that one forward pass.
 #
@@ -951,9 +953,9 @@ class _SpyConvolution(_RefConvolution):
     """The reference convolution, recording the batch size of every forward."""
     seen = []
 
-    def forward(self, x):
-        _SpyConvolution.seen.append(len(x))
-        return super().forward(x)
+    def forward(self, images):
+        _SpyConvolution.seen.append(len(images))
+        return super().forward(images)
 
 
 rng = np.random.default_rng(607)
@@ -1012,16 +1014,16 @@ with replaced(globals(), Convolution=_SpyConvolution, MaxPooling=_RefMaxPooling)
     finally:
         tracemalloc.stop()
     check_shape(scores, (600, 10), "SimpleConvNet().predict on 600 images")
-    if peak > 64e6 + np.asarray(scores).nbytes:
+    if peak > 100e6 + np.asarray(scores).nbytes:
         raise GradingError(f"SimpleConvNet().predict on 600 MNIST-sized images used {peak / 1e6:.0f} MB at its peak; "
-                           "expected below 64 MB besides the scores.\n  hint: predict batch_size images at a time "
+                           "expected below 100 MB besides the scores.\n  hint: predict batch_size images at a time "
                            "and keep only their scores.")
     labels = rng.integers(0, 10, size=600)
     check_close(call(big.accuracy, images, labels, name="SimpleConvNet.accuracy"),
                 float(np.mean(np.argmax(scores, axis=1) == labels)), "SimpleConvNet().accuracy on 600 images")
     # save and load (chapter 03's format) round-trip
-    with tempfile.TemporaryDirectory() as folder:
-        path = str(Path(folder) / "net.npz")
+    with tempfile.TemporaryDirectory() as temporary:
+        path = str(Path(temporary) / "net.npz")
         net.save(path)
         loaded = SimpleConvNet(**small, seed=5)
         loaded.load(path)
@@ -1062,8 +1064,9 @@ speed_figure(timings)
 # ## 8. Training the network on MNIST
 #
 # Training is chapter 04's loop with Adam. The graded run below trains on 5000 images for one epoch
-# (50 steps of 100 images, seconds) and measures the accuracy on 1000 held-out test images; every 5
-# steps it keeps a copy of the 30 first-layer filters for the filter viewer. Set `FULL_RUN = True` to
+# (50 steps of 100 images, seconds) and measures the accuracy on 1000 held-out test images — about
+# 90 % after these 50 steps; every 5 steps it keeps a copy of the 30 first-layer filters for the filter
+# viewer. Set `FULL_RUN = True` to
 # train on all 60 000 images instead (see the end of this section), and set it back before you hand
 # the notebook in — the grader gives each cell 60 seconds.
 
@@ -1084,11 +1087,14 @@ def train_conv_net(net, optimizer, x, t, epochs, batch_size=100, seed=0, monitor
         snapshots.append(("step 0", net.params["0.W"].copy()))
     for epoch in range(epochs):
         for x_batch, t_batch in minibatches(x, t, batch_size, seed=seed + epoch):
-            losses.append(net.loss(x_batch, t_batch))
             optimizer.update(net.params, net.gradient(x_batch, t_batch))
+            # The loss layer kept this batch's softmax probabilities (N, 10): the loss and the batch
+            # accuracy come from them, without a second forward pass.
+            probabilities = net.loss_layer.y
+            losses.append(float(-np.mean(np.log(probabilities[np.arange(len(t_batch)), t_batch]))))
             step += 1
-            if monitor is not None:   # the loss layer keeps the batch's softmax: its accuracy comes for free
-                batch_accuracy = float(np.mean(np.argmax(net.loss_layer.y, axis=1) == t_batch))
+            if monitor is not None:
+                batch_accuracy = float(np.mean(np.argmax(probabilities, axis=1) == t_batch))
                 monitor.update(loss=losses[-1], batch_accuracy=batch_accuracy)
             if snapshot_every and step % snapshot_every == 0:
                 snapshots.append((f"step {step}", net.params["0.W"].copy()))
@@ -1122,22 +1128,27 @@ with tempfile.TemporaryDirectory() as folder:
 # %% [markdown]
 # ### The full run
 #
-# With `FULL_RUN = True` the cell below trains a fresh network on all 60 000 training images for three
-# epochs — your own layers, float64, a few minutes on a laptop — and measures the accuracy on all
-# 10 000 test images, in batches.
+# With `FULL_RUN = True` the cell below trains a fresh network with your own layers (float64) on all
+# 60 000 training images for three epochs and measures the accuracy on all 10 000 test images, in
+# batches. The recipe: Momentum (β = 0.9) with learning rate 0.03 on batches of 20 images, the
+# learning rate multiplied by 0.3 after every epoch (small batches and a decaying rate do better here
+# than Adam on batches of 100, which stops near 98.7 %). The DLFS book reports 98.60 % after 10 epochs
+# (an hour on a laptop). Measured on the course's 2-core test machine, this cell reached 98.06 %
+# after one epoch, 99.01 % after two and **99.20 % after three**, in about 3.5 minutes of training and
+# testing; `python benchmarks/cnn_full_run.py --clear` repeats the measurement.
 
 # %% demo=true
 if FULL_RUN:
     (x_all, t_all), (x_test_all, t_test_all) = load_mnist(flatten=False)
     full_net = SimpleConvNet(seed=0)
-    optimizer = Adam(lr=0.001)
+    optimizer = Momentum(lr=0.03, momentum=0.9)
     start = time.perf_counter()
     for epoch in range(3):
-        with TrainingMonitor(total=600, title=f"epoch {epoch + 1} of 3, lr {optimizer.lr:g}", every=2.0) as monitor:
-            train_conv_net(full_net, optimizer, x_all, t_all, epochs=1, seed=epoch, monitor=monitor)
+        with TrainingMonitor(total=3000, title=f"epoch {epoch + 1} of 3, lr {optimizer.lr:g}", every=2.0) as monitor:
+            train_conv_net(full_net, optimizer, x_all, t_all, epochs=1, batch_size=20, seed=epoch, monitor=monitor)
         optimizer.lr *= 0.3
         print(f"epoch {epoch + 1}: test accuracy {full_net.accuracy(x_test_all, t_test_all):.4f} "
-              f"({time.perf_counter() - start:.0f} s so far)")
+              f"({time.perf_counter() - start:.0f} s of training and testing so far)")
 else:
     print("FULL_RUN is False: the full training is skipped.")
 
@@ -1189,24 +1200,32 @@ ConvolutionExplorer(x_test[0, 0], convolve)
 # ## 10. Faster still
 #
 # Your network is a clear im2col implementation, like the DLFS book's. The course also has a fast
-# reference of the same network (`benchmarks/fast_cnn.py`, with its benchmark
-# `benchmarks/cnn_train_step.py`, which times one training step of this network against PyTorch on
-# the same CPU). It computes the same gradients; it differs in six ideas, each of which you can
-# measure on your own layers:
+# reference of the same network, `benchmarks/fast_cnn.py`: the same parameters, the same loss and the
+# same gradients (a test checks them against this chapter's network to $10^{-10}$ in float64), in
+# about an eighth of the time. `python benchmarks/cnn_train_step.py` times one training step (batch 100)
+# of your kind of network, of the fast reference and, if it is installed, of the same network in
+# PyTorch on the same CPU; on the course's 2-core test machine the fast reference needed about two
+# thirds of PyTorch's time. It owes that to seven ideas, none of them exotic:
 #
 # 1. **float32.** Half the bytes to move and twice the numbers per vector instruction; 24 bits of
 #    mantissa are plenty for training (not for numerical gradient checks — keep float64 there).
 # 2. **Window views instead of index arithmetic.** `np.lib.stride_tricks.sliding_window_view` returns
-#    every window as a view without copying; one reshape then makes the im2col matrix in a single copy.
-# 3. **Pooling before ReLU.** $\max$ and $\max(0, \cdot)$ commute — $\text{ReLU}(\max(a, b)) =
-#    \max(\text{ReLU}(a), \text{ReLU}(b))$ — so the ReLU can run on the pooled maps, a quarter of the size.
-# 4. **No dx for the first layer.** Nothing needs the gradient with respect to the images: skip the
+#    every window as a view without copying; one copy then lays the im2col matrix out.
+# 3. **Columns ordered by pooling window.** If the im2col rows of the four members of every 2×2
+#    pooling window are grouped into four blocks, the convolution's single matrix product returns the
+#    four members as four contiguous arrays: max-pooling becomes three element-wise maxima, and its
+#    backward pass needs no scatter.
+# 4. **Pooling before bias and ReLU.** The bias is the same over a pooling window and ReLU never
+#    changes the order of two numbers, so $\max_w \text{ReLU}(c_w + b) = \text{ReLU}(\max_w c_w + b)$:
+#    the bias and the ReLU only touch the pooled quarter of the values.
+# 5. **No dx for the first layer.** Nothing needs the gradient with respect to the images: skip the
 #    product `dY @ W` and the whole `col2im`.
-# 5. **One large matrix product per layer,** with the batch folded into the rows, so BLAS runs long
+# 6. **One large matrix product per layer,** with the batch folded into the rows, so BLAS runs long
 #    loops on both cores.
-# 6. **Buffers reused** from one step to the next instead of allocating tens of megabytes every step.
+# 7. **Buffers reused** from one step to the next instead of allocating tens of megabytes every step,
+#    and element-wise operations done in place.
 #
-# The cells below measure ideas 1, 3 and 4 on your layers, for the first layer of the network and a
+# The cells below measure ideas 1, 4 and 5 on your layers, for the first layer of the network and a
 # batch of 100 images.
 
 # %% demo=true
@@ -1229,13 +1248,13 @@ print(f"1. convolution forward + backward, float64: {t64 * 1e3:6.1f} ms, float32
 maps = Convolution(W64, np.zeros(30)).forward(x64)
 relu_then_pool = MaxPooling(2, 2, 2).forward(ReLU().forward(maps))
 pool_then_relu = ReLU().forward(MaxPooling(2, 2, 2).forward(maps))
-print(f"3. ReLU then pool equals pool then ReLU: {np.array_equal(relu_then_pool, pool_then_relu)}; "
+print(f"4. ReLU then pool equals pool then ReLU: {np.array_equal(relu_then_pool, pool_then_relu)}; "
       f"ReLU on {maps.shape}: {seconds(ReLU().forward, maps) * 1e3:.1f} ms, "
       f"on {pool_then_relu.shape}: {seconds(ReLU().forward, pool_then_relu) * 1e3:.1f} ms")
 
 dcol = rng.normal(size=(100 * 24 * 24, 25))
 t_col2im = seconds(col2im, dcol, x64.shape, 5, 5)
-print(f"4. col2im for dx of the first layer: {t_col2im * 1e3:.1f} ms of the {t64 * 1e3:.1f} ms above, "
+print(f"5. col2im for dx of the first layer: {t_col2im * 1e3:.1f} ms of the {t64 * 1e3:.1f} ms above, "
       "saved by not computing dx")
 
 # %% [markdown]
