@@ -160,6 +160,15 @@ def check_gradient(got, numerical, name="gradient", hint=None, tol=1e-6):
                f"numerical {numerical[index]:.6g}"])
 
 
+def grad_of(layer, key, name):
+    """The gradient ``layer.grads[key]`` a layer's backward stored, or a GradingError saying it is missing."""
+    grads = getattr(layer, "grads", None)
+    if not isinstance(grads, dict) or key not in grads:
+        _fail(f"{name}.grads", f"has no entry {key!r} after backward.",
+              f"store the gradient in backward: self.grads[{key!r}] = ...")
+    return grads[key]
+
+
 @contextlib.contextmanager
 def unchanged(name="your function", **arrays):
     """Check that the code in the ``with`` block leaves the given arrays as they were.

@@ -148,5 +148,5 @@ def test_cnn_graded_path_reaches_the_accuracy_the_text_states(graded):
     found = re.search(r"held-out accuracy on 1000 test images: ([0-9.]+)", printed)
     assert found, printed[-2000:]
     assert float(found.group(1)) >= 0.88
-    assert "about 90 %" in (REPO / "solutions" / "06_cnn" / "06_cnn.pct.py").read_text()
+    assert re.search(r"about\s+(#\s*)?90 %", (REPO / "solutions" / "06_cnn" / "06_cnn.pct.py").read_text())
     assert "im2col is" in printed and "times faster" in printed   # the live speed comparison ran

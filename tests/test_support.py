@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from dlfs import grading
+from dlfs.grading import GradingError, grad_of
 from dlfs.gradcheck import numerical_gradient, numerical_gradient_array, rel_error
 from dlfs.synthetic import make_moons, make_regression, make_spirals
 
@@ -143,3 +144,14 @@ def test_checks_ignore_a_replaced_numpy_comparison(monkeypatch):
     monkeypatch.setattr(np, "isfinite", lambda x: np.ones(np.shape(x), dtype=bool))
     assert "wrong values" in _message(grading.check_close, 2.0, 1.0, "x")
     assert "NaN" in _message(grading.check_finite, [np.nan], "x")
+
+
+def test_grad_of_returns_the_stored_gradient_or_says_what_is_missing():
+    class Layer:
+        grads = {"W": np.ones(2)}
+
+    assert grad_of(Layer(), "W", "Affine") is Layer.grads["W"]
+    with pytest.raises(GradingError, match=r"Affine.grads: has no entry 'b' after backward.*self.grads\['b'\]"):
+        grad_of(Layer(), "b", "Affine")
+    with pytest.raises(GradingError, match="has no entry 'W'"):
+        grad_of(object(), "W", "ReLU")

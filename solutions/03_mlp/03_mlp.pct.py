@@ -38,20 +38,12 @@ from pathlib import Path
 
 from dlfs.data import load_mnist
 from dlfs.gradcheck import numerical_gradient
-from dlfs.grading import GradingError, call, check_close, check_gradient, check_scalar, check_shape, unchanged
+from dlfs.grading import (GradingError, call, check_close, check_gradient, check_scalar, check_shape, grad_of,
+                          unchanged)
 from dlfs.monitor import TrainingMonitor
 from dlfs.plots import image_grid
 
 np.set_printoptions(precision=4, suppress=True)
-
-
-def grad_of(layer, key, name):
-    """The gradient ``layer.grads[key]`` after backward, or a clear failure (used by the tests)."""
-    grads = getattr(layer, "grads", None)
-    if not isinstance(grads, dict) or key not in grads:
-        raise GradingError(f"{name}.grads has no entry {key!r} after backward.\n"
-                           f"  hint: store the gradient in backward: self.grads[{key!r}] = ...")
-    return grads[key]
 
 
 class StandInScale:

@@ -49,22 +49,13 @@ from pathlib import Path
 from dlfs.convviz import ConvolutionExplorer, FeatureMaps, FilterViewer, speed_figure
 from dlfs.data import load_mnist
 from dlfs.gradcheck import numerical_gradient_array, rel_error
-from dlfs.grading import (GradingError, call, check_close, check_gradient, check_scalar, check_shape,
+from dlfs.grading import (GradingError, call, check_close, check_gradient, check_scalar, check_shape, grad_of,
                           replaced, unchanged)
 from dlfs.monitor import TrainingMonitor
 from provided.mlp import layer_gradient_errors
 from provided.optimizers import Adam, Momentum, minibatches
 
 np.set_printoptions(precision=4, suppress=True)
-
-
-def grad_of(layer, key, name):
-    """The gradient ``layer.grads[key]`` after backward, or a clear failure (used by the tests)."""
-    grads = getattr(layer, "grads", None)
-    if not isinstance(grads, dict) or key not in grads:
-        raise GradingError(f"{name}.grads has no entry {key!r} after backward.\n"
-                           f"  hint: store the gradient in backward: self.grads[{key!r}] = ...")
-    return grads[key]
 
 
 def your_block_works(function, args, expected):
@@ -458,9 +449,9 @@ class Convolution:
         ### BEGIN SOLUTION
         W, b = self.params["W"], self.params["b"]
         fn, _, fh, fw = W.shape
-        n, _, h, w = x.shape
+        n, c, h, w = x.shape
         oh, ow = conv_output_size(h, fh, self.stride, self.pad), conv_output_size(w, fw, self.stride, self.pad)
-        self.x_shape = x.shape
+        self.x_shape = (n, c, h, w)
         self.col = im2col(x, fh, fw, self.stride, self.pad)
         out = self.col @ W.reshape(fn, -1).T + b                  # (N * OH * OW, FN)
         return out.reshape(n, oh, ow, fn).transpose(0, 3, 1, 2)
@@ -632,7 +623,7 @@ class MaxPooling:
         n, c, h, w = x.shape
         oh, ow = conv_output_size(h, self.pool_h, self.stride), conv_output_size(w, self.pool_w, self.stride)
         windows = im2col(x, self.pool_h, self.pool_w, self.stride).reshape(-1, self.pool_h * self.pool_w)
-        self.x_shape = x.shape
+        self.x_shape = (n, c, h, w)
         self.argmax = np.argmax(windows, axis=1)   # the first maximum of each window, row by row
         out = windows[np.arange(len(windows)), self.argmax]
         return out.reshape(n, oh, ow, c).transpose(0, 3, 1, 2)
@@ -669,6 +660,38 @@ def _ref_pool_backward(x, dout, ph, pw, stride, kind):
         else:
             dx[n, c, i * stride:i * stride + ph, j * stride:j * stride + pw] += dout[n, c, i, j] / (ph * pw)
     return dx
+
+
+def _grade_pooling(layer_class, kind, seed, forward_hint, backward_hint):
+    """Hidden checks shared by both pooling layers: forward and backward on several window sizes and
+    strides (overlapping windows included), with reference im2col/col2im, then backward after a second,
+    smaller forward."""
+    name = layer_class.__name__
+    reduce = {"max": np.max, "mean": np.mean}[kind]
+    rng = np.random.default_rng(seed)
+    with replaced(globals(), im2col=_ref_im2col, col2im=_ref_col2im):
+        for shape, ph, pw, stride in (((2, 3, 6, 6), 2, 2, 2), ((2, 2, 7, 5), 3, 2, 1), ((1, 3, 9, 9), 3, 3, 3),
+                                      ((3, 1, 5, 7), 2, 3, 2), ((2, 2, 4, 4), 4, 4, 1)):
+            x_ = rng.normal(size=shape)
+            where = f"{name}({ph}, {pw}, stride={stride}) on {shape}"
+            layer = layer_class(ph, pw, stride=stride)
+            expected = reduce(_windows(x_, ph, pw, stride), axis=(4, 5))
+            dout_ = rng.normal(size=expected.shape)
+            with unchanged(name, x=x_, dout=dout_):
+                check_close(call(layer.forward, x_, name=f"{name}.forward"), expected, f"{where}: forward",
+                            hint=forward_hint)
+                dx = call(layer.backward, dout_, name=f"{name}.backward")
+            check_close(dx, _ref_pool_backward(x_, dout_, ph, pw, stride, kind), f"{where}: backward",
+                        hint=backward_hint)
+        layer = layer_class(pool_h=2, pool_w=2, stride=2)
+        call(layer.forward, rng.normal(size=(3, 2, 6, 6)), name=f"{name}.forward")
+        x_ = rng.normal(size=(1, 2, 4, 4))
+        call(layer.forward, x_, name=f"{name}.forward")
+        dout_ = rng.normal(size=(1, 2, 2, 2))
+        check_close(call(layer.backward, dout_, name=f"{name}.backward"),
+                    _ref_pool_backward(x_, dout_, 2, 2, 2, kind),
+                    f"{name}.backward after forwards on (3, 2, 6, 6) then (1, 2, 4, 4)",
+                    hint="keep what backward needs from the LATEST forward (set it on every call).")
 
 
 class _RefMaxPooling:
@@ -712,42 +735,20 @@ else:
     print("The visible checks of MaxPooling use your im2col and col2im, which are not right yet (see their "
           "tests above). The hidden tests grade MaxPooling with reference versions of both.")
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(605)
+_grade_pooling(MaxPooling, "max", 605,
+               forward_hint="rows of im2col reshaped to (-1, PH * PW) are windows ordered (n, i, j, c): reshape "
+                            "the maxima to (N, OH, OW, C), then transpose to (N, C, OH, OW).",
+               backward_hint="all of dout goes to the window's maximum; where windows overlap (stride < window) a "
+                             "value that is the maximum of several windows receives the SUM of their gradients.")
+# ties in every window: the first maximum, row by row, gets everything
 with replaced(globals(), im2col=_ref_im2col, col2im=_ref_col2im):
-    for shape, ph, pw, stride in (((2, 3, 6, 6), 2, 2, 2), ((2, 2, 7, 5), 3, 2, 1), ((1, 3, 9, 9), 3, 3, 3),
-                                  ((3, 1, 5, 7), 2, 3, 2), ((2, 2, 4, 4), 4, 4, 1)):
-        x_ = rng.normal(size=shape)
-        where = f"MaxPooling({ph}, {pw}, stride={stride}) on {shape}"
-        layer = MaxPooling(ph, pw, stride=stride)
-        expected = _windows(x_, ph, pw, stride).max(axis=(4, 5))
-        dout_ = rng.normal(size=expected.shape)
-        with unchanged("MaxPooling", x=x_, dout=dout_):
-            check_close(call(layer.forward, x_, name="MaxPooling.forward"), expected, f"{where}: forward",
-                        hint="rows of im2col reshaped to (-1, PH * PW) are windows ordered (n, i, j, c): reshape "
-                             "the maxima to (N, OH, OW, C), then transpose to (N, C, OH, OW).")
-            dx = call(layer.backward, dout_, name="MaxPooling.backward")
-        check_close(dx, _ref_pool_backward(x_, dout_, ph, pw, stride, "max"), f"{where}: backward", hint=(
-            "all of dout goes to the window's maximum; where windows overlap (stride < window) a value that is "
-            "the maximum of several windows receives the SUM of their gradients."))
-    # ties in every window: the first maximum, row by row, gets everything
-    x_ = np.zeros((1, 2, 4, 6))
     layer = MaxPooling(2, 3, stride=2)
-    call(layer.forward, x_, name="MaxPooling.forward")
+    call(layer.forward, np.zeros((1, 2, 4, 6)), name="MaxPooling.forward")
     dx = call(layer.backward, np.ones((1, 2, 2, 2)), name="MaxPooling.backward")
-    expected = np.zeros((1, 2, 4, 6))
-    expected[:, :, 0::2, 0:3:2] = 1.0   # windows start at rows 0, 2 and columns 0, 2
-    check_close(dx, expected, "MaxPooling(2, 3, stride=2).backward on an all-zero input (every value ties)",
-                hint="on a tie the whole gradient goes to the first maximum in row-major order (np.argmax).")
-    # backward belongs to the latest forward
-    layer = MaxPooling(pool_h=2, pool_w=2, stride=2)
-    call(layer.forward, rng.normal(size=(3, 2, 6, 6)), name="MaxPooling.forward")
-    x_ = rng.normal(size=(1, 2, 4, 4))
-    call(layer.forward, x_, name="MaxPooling.forward")
-    dout_ = rng.normal(size=(1, 2, 2, 2))
-    check_close(call(layer.backward, dout_, name="MaxPooling.backward"),
-                _ref_pool_backward(x_, dout_, 2, 2, 2, "max"),
-                "MaxPooling.backward after forwards on (3, 2, 6, 6) then (1, 2, 4, 4)",
-                hint="keep what backward needs from the LATEST forward.")
+expected = np.zeros((1, 2, 4, 6))
+expected[:, :, 0::2, 0:3:2] = 1.0   # windows start at rows 0, 2 and columns 0, 2
+check_close(dx, expected, "MaxPooling(2, 3, stride=2).backward on an all-zero input (every value ties)",
+            hint="on a tie the whole gradient goes to the first maximum in row-major order (np.argmax).")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -769,7 +770,7 @@ class AveragePooling:
         ### BEGIN SOLUTION
         n, c, h, w = x.shape
         oh, ow = conv_output_size(h, self.pool_h, self.stride), conv_output_size(w, self.pool_w, self.stride)
-        self.x_shape = x.shape
+        self.x_shape = (n, c, h, w)
         windows = im2col(x, self.pool_h, self.pool_w, self.stride).reshape(-1, self.pool_h * self.pool_w)
         return windows.mean(axis=1).reshape(n, oh, ow, c).transpose(0, 3, 1, 2)
         ### END SOLUTION
@@ -804,30 +805,10 @@ else:
     print("The visible checks of AveragePooling use your im2col and col2im, which are not right yet (see their "
           "tests above). The hidden tests grade AveragePooling with reference versions of both.")
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(606)
-with replaced(globals(), im2col=_ref_im2col, col2im=_ref_col2im):
-    for shape, ph, pw, stride in (((2, 3, 6, 6), 2, 2, 2), ((2, 2, 7, 5), 3, 2, 1), ((1, 3, 9, 9), 3, 3, 3),
-                                  ((3, 1, 5, 7), 2, 3, 2), ((2, 2, 4, 4), 4, 4, 1)):
-        x_ = rng.normal(size=shape)
-        where = f"AveragePooling({ph}, {pw}, stride={stride}) on {shape}"
-        layer = AveragePooling(ph, pw, stride=stride)
-        expected = _windows(x_, ph, pw, stride).mean(axis=(4, 5))
-        dout_ = rng.normal(size=expected.shape)
-        with unchanged("AveragePooling", x=x_, dout=dout_):
-            check_close(call(layer.forward, x_, name="AveragePooling.forward"), expected, f"{where}: forward",
-                        hint="the mean of each window; reshape to (N, OH, OW, C) and transpose to (N, C, OH, OW).")
-            dx = call(layer.backward, dout_, name="AveragePooling.backward")
-        check_close(dx, _ref_pool_backward(x_, dout_, ph, pw, stride, "mean"), f"{where}: backward", hint=(
-            "each value of a window receives dout / (PH * PW); where windows overlap the shares ADD up."))
-    layer = AveragePooling(pool_h=2, pool_w=2, stride=2)
-    call(layer.forward, rng.normal(size=(3, 2, 6, 6)), name="AveragePooling.forward")
-    x_ = rng.normal(size=(1, 2, 4, 4))
-    call(layer.forward, x_, name="AveragePooling.forward")
-    dout_ = rng.normal(size=(1, 2, 2, 2))
-    check_close(call(layer.backward, dout_, name="AveragePooling.backward"),
-                _ref_pool_backward(x_, dout_, 2, 2, 2, "mean"),
-                "AveragePooling.backward after forwards on (3, 2, 6, 6) then (1, 2, 4, 4)",
-                hint="keep the input shape of the LATEST forward.")
+_grade_pooling(AveragePooling, "mean", 606,
+               forward_hint="the mean of each window; reshape to (N, OH, OW, C) and transpose to (N, C, OH, OW).",
+               backward_hint="each value of a window receives dout / (PH * PW); where windows overlap the shares "
+                             "ADD up.")
 ### END HIDDEN TESTS
 
 # %% [markdown]
