@@ -668,15 +668,15 @@ def _grade_pooling(layer_class, kind, seed, forward_hint, backward_hint):
     smaller forward."""
     name = layer_class.__name__
     reduce = {"max": np.max, "mean": np.mean}[kind]
-    rng = np.random.default_rng(seed)
+    draws = np.random.default_rng(seed)
     with replaced(globals(), im2col=_ref_im2col, col2im=_ref_col2im):
         for shape, ph, pw, stride in (((2, 3, 6, 6), 2, 2, 2), ((2, 2, 7, 5), 3, 2, 1), ((1, 3, 9, 9), 3, 3, 3),
                                       ((3, 1, 5, 7), 2, 3, 2), ((2, 2, 4, 4), 4, 4, 1)):
-            x_ = rng.normal(size=shape)
+            x_ = draws.normal(size=shape)
             where = f"{name}({ph}, {pw}, stride={stride}) on {shape}"
             layer = layer_class(ph, pw, stride=stride)
             expected = reduce(_windows(x_, ph, pw, stride), axis=(4, 5))
-            dout_ = rng.normal(size=expected.shape)
+            dout_ = draws.normal(size=expected.shape)
             with unchanged(name, x=x_, dout=dout_):
                 check_close(call(layer.forward, x_, name=f"{name}.forward"), expected, f"{where}: forward",
                             hint=forward_hint)
@@ -684,10 +684,10 @@ def _grade_pooling(layer_class, kind, seed, forward_hint, backward_hint):
             check_close(dx, _ref_pool_backward(x_, dout_, ph, pw, stride, kind), f"{where}: backward",
                         hint=backward_hint)
         layer = layer_class(pool_h=2, pool_w=2, stride=2)
-        call(layer.forward, rng.normal(size=(3, 2, 6, 6)), name=f"{name}.forward")
-        x_ = rng.normal(size=(1, 2, 4, 4))
+        call(layer.forward, draws.normal(size=(3, 2, 6, 6)), name=f"{name}.forward")
+        x_ = draws.normal(size=(1, 2, 4, 4))
         call(layer.forward, x_, name=f"{name}.forward")
-        dout_ = rng.normal(size=(1, 2, 2, 2))
+        dout_ = draws.normal(size=(1, 2, 2, 2))
         check_close(call(layer.backward, dout_, name=f"{name}.backward"),
                     _ref_pool_backward(x_, dout_, 2, 2, 2, kind),
                     f"{name}.backward after forwards on (3, 2, 6, 6) then (1, 2, 4, 4)",
@@ -861,7 +861,7 @@ class SimpleConvNet(Model):
         """input_dim: (C, H, W) of one image. Stride 1 and no padding; pooling 2x2 with stride 2."""
         ### BEGIN SOLUTION
         c, h, w = input_dim
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(seed)   # one generator, drawn in layer order
         oh, ow = conv_output_size(h, filter_size), conv_output_size(w, filter_size)
         pooled = filter_num * (oh // 2) * (ow // 2)
         super().__init__([
@@ -880,8 +880,8 @@ class SimpleConvNet(Model):
         if train:
             return super().predict(x, train=True)
         scores = []
-        for start in range(0, len(x), batch_size):
-            scores.append(super().predict(x[start:start + batch_size], train=False))
+        for first in range(0, len(x), batch_size):
+            scores.append(super().predict(x[first:first + batch_size], train=False))
         return np.concatenate(scores)
         ### END SOLUTION
 
@@ -1137,12 +1137,13 @@ else:
 # ## 9. What the network learned
 #
 # **The filters.** Each first-layer filter is a 5×5 pattern the network matches against every window
-# of the digit (red: positive weights, blue: negative). Move the slider over the snapshots taken
-# during training: they start as noise and turn into detectors of strokes and edges in a few dozen
-# steps.
+# of the digit (red: positive weights, blue: negative). They start as random noise (He's
+# initialization), and 50 small steps only move them a little: the slider over the snapshots shows
+# which weights moved. What each filter responds to is easier to see in its output, the feature maps
+# below. Run the viewer after the full run to see filters trained for 9000 steps.
 
 # %% demo=true
-FilterViewer(snapshots)
+FilterViewer(snapshots if not FULL_RUN else snapshots + [("full run", full_net.params["0.W"].copy())])
 
 # %% [markdown]
 # **Feature maps.** Pick a test digit: the first row shows the 30 maps of the convolution's output —
