@@ -279,18 +279,15 @@ _NET = '''
 class SimpleConvNet(Model):
     def __init__(self, input_dim=(1, 28, 28), filter_num=30, filter_size=5, hidden_size=100, output_size=10,
                  seed=0):
-        c, h, w = input_dim
-        rng = np.random.default_rng(seed)
-        oh, ow = h - filter_size + 1, w - filter_size + 1
+        super().__init__()
+        g = np.random.default_rng(seed)
+        oh, ow = input_dim[1] - filter_size + 1, input_dim[2] - filter_size + 1
         pooled = {pooled}
-        super().__init__([
-            Convolution(he_normal((filter_num, c, filter_size, filter_size), rng), np.zeros(filter_num)),
-            ReLU(),
-            MaxPooling(2, 2, stride=2),
-            Affine(he_normal((pooled, hidden_size), rng), np.zeros(hidden_size)),
-            ReLU(),
-            Affine(he_normal((hidden_size, output_size), rng), np.zeros(output_size)),
-        ])
+        shapes = [(filter_num, input_dim[0], filter_size, filter_size), (pooled, hidden_size), (hidden_size, output_size)]
+        W1, W2, W3 = (he_normal(shape, g) for shape in shapes)
+        for layer in (Convolution(W1, np.zeros(len(W1))), ReLU(), MaxPooling(2, 2, stride=2),
+                      Affine(W2, np.zeros(W2.shape[1])), ReLU(), Affine(W3, np.zeros(W3.shape[1]))):
+            self.add(layer)
 
     def predict(self, x, train=False, batch_size=100):
         {predict}
