@@ -330,6 +330,17 @@ def conv_forward_naive(x, W, b, stride=1, pad=0):
             out[:, :, i, j] = np.einsum("ncuv,fcuv->nf", xp[:, :, i*stride:i*stride+fh, j*stride:j*stride+fw], W) + b
     return out
 ''', True),
+    ("conv_naive", "tensordot over all windows at once", '''
+def conv_forward_naive(x, W, b, stride=1, pad=0):
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    fn, c, fh, fw = W.shape
+    oh, ow = (xp.shape[2] - fh) // stride + 1, (xp.shape[3] - fw) // stride + 1
+    windows = np.empty((x.shape[0], oh, ow, c, fh, fw))
+    for i in range(oh):
+        for j in range(ow):
+            windows[:, i, j] = xp[:, :, i * stride:i * stride + fh, j * stride:j * stride + fw]
+    return np.moveaxis(np.tensordot(windows, W, axes=([3, 4, 5], [1, 2, 3])), 3, 1) + b.reshape(1, -1, 1, 1)
+''', True),
     ("conv_naive", "flipped filter (true convolution)", _naive(kernel="W[f, :, ::-1, ::-1]"), False),
     ("conv_naive", "bias forgotten", _naive(bias=""), False),
     ("conv_naive", "padding ignored", _naive(size="(h - fh) // stride + 1, (w - fw) // stride + 1", padded="x"), False),
@@ -370,6 +381,42 @@ def col2im(col, x_shape, FH, FW, stride=1, pad=0):
     ("max_pooling", "the DLFS book's Pooling", _BOOK_POOL, True),
     ("max_pooling", "loops over windows", _loop_pool("MaxPooling", "window.max(axis=(2, 3))",
                                                     _MAX_FIRST.format(op="+=")), True),
+    ("max_pooling", "a reshape into blocks where stride == window, loops elsewhere", '''
+class MaxPooling:
+    def __init__(self, pool_h=2, pool_w=2, stride=2):
+        self.pool_h, self.pool_w, self.stride = pool_h, pool_w, stride
+        self.params, self.grads = {}, {}
+
+    def _blocks(self, x):
+        """(N, C, OH, OW, PH * PW) windows: a reshape when they tile x, strided slices otherwise."""
+        n, c, h, w = x.shape
+        ph, pw, s = self.pool_h, self.pool_w, self.stride
+        oh, ow = (h - ph) // s + 1, (w - pw) // s + 1
+        if s == ph == pw and h % s == 0 and w % s == 0:
+            return x.reshape(n, c, oh, ph, ow, pw).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, ph * pw)
+        out = np.empty((n, c, oh, ow, ph * pw))
+        for i in range(oh):
+            for j in range(ow):
+                out[:, :, i, j] = x[:, :, i * s:i * s + ph, j * s:j * s + pw].reshape(n, c, -1)
+        return out
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        blocks = self._blocks(x)
+        self.first = blocks.argmax(axis=-1)
+        return blocks.max(axis=-1)
+
+    def backward(self, dout):
+        n, c, oh, ow = dout.shape
+        ph, pw, s = self.pool_h, self.pool_w, self.stride
+        dx = np.zeros(self.x_shape)
+        u, v = np.divmod(self.first, pw)
+        for i in range(oh):
+            for j in range(ow):
+                rows, cols = i * s + u[:, :, i, j], j * s + v[:, :, i, j]
+                np.add.at(dx, (np.arange(n)[:, None], np.arange(c)[None, :], rows, cols), dout[:, :, i, j])
+        return dx
+''', True),
     ("max_pooling", "the gradient to every tied maximum", _loop_pool("MaxPooling", "window.max(axis=(2, 3))",
                                                                     _MAX_ALL_TIES), False),
     ("max_pooling", "overlapping windows overwrite", _loop_pool("MaxPooling", "window.max(axis=(2, 3))",
