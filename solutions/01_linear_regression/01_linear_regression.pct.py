@@ -321,9 +321,10 @@ print(f"gradient descent, 200 steps: W = {W_gd.ravel()}, b = {b_gd}")
 # |---|---|---|
 # | `MulLayer(W)`, W $(D, K)$ | $z = XW$, $(N, K)$ | `dW` $= X^\top \,$`dout` $(D, K)$; returns $dX$ = `dout` $W^\top$ $(N, D)$ |
 # | `AddLayer(b)`, b $(K,)$ | $\hat y = z + b$ | `db` $= \sum_n$ `dout`$_n$ $(K,)$; returns $dz$ = `dout` |
-# | `MSELayer()` | $L = \text{mean}((\hat y - y)^2)$ | returns $d\hat y = $ `dout` $\cdot \frac{2}{N}(\hat y - y)$ |
+# | `MSELayer()` | $L = \text{mean}((\hat y - y)^2)$ | returns $d\hat y = $ `dout` $\cdot \frac{2}{NK}(\hat y - y)$ |
 #
-# The $\frac1N$ of the mean lives **only** in the MSE layer. The bias was added to every example, so
+# The mean runs over all $N K$ entries of $\hat y$ (`y_pred.size`), so the MSE layer divides by $N K$ —
+# by $N$ for this chapter's single output, $K = 1$. That $\frac1{NK}$ lives **only** in the MSE layer. The bias was added to every example, so
 # its gradient is the **sum** of `dout` over the batch: averaging it again would divide by $N$ twice.
 #
 # **Exercises 5–7 (2 points each).** Complete the three layers. Store parameter gradients in

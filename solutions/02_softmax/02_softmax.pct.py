@@ -439,8 +439,8 @@ with replaced(globals(), softmax=_ref_softmax):
 
 # %% [markdown]
 # Before training anything, convince yourself that the formula is right: compare
-# `cross_entropy_grad` with a numerical gradient of `cross_entropy` (central differences, as in
-# chapter 01). A relative error around $10^{-9}$ means they agree; $10^{-2}$ or more means a bug.
+# `cross_entropy_grad` with a numerical gradient of `cross_entropy`: nudge each score by $\pm h$ and
+# divide the change of the loss by $2h$ (central differences; chapter 03 turns this into a tool). A relative error around $10^{-9}$ means they agree; $10^{-2}$ or more means a bug.
 
 # %% demo=true
 rng = np.random.default_rng(0)
@@ -749,9 +749,11 @@ print("np.log(softmax([0, -1000])):", naive_log_softmax, "   your log_softmax:",
 # number that float64 rounds to 0: for the scores $[0, 1000]$ with true class 0, softmax gives
 # $[0, 1]$ (the true $e^{-1000}$ underflows), $\log 0 = -\infty$ and the loss is infinite, although
 # its true value is simply 1000. `log_softmax` computes $a_k - m - \log\sum_j e^{a_j - m}$ directly,
-# which is $-1000$ here, finite. Once the loss is `inf`, anything computed from it (a mean, a
-# `0 * inf` term of a one-hot sum, a gradient built from it) becomes `nan`, the update writes `nan`
-# into $W$, and every later prediction is `nan`: training is silently destroyed.
+# which is $-1000$ here, finite. An infinite loss does not corrupt this course's training step by
+# itself — the gradient $(\text{softmax} - T)/N$ never uses the log and stays finite — but the
+# logged loss and its mean over an epoch become `inf`, so the curve no longer shows whether training
+# works, and any quantity built from the log-probabilities (a `0 * inf` term of a one-hot sum gives
+# `nan`, and so would a gradient computed through them) is lost.
 # ### END SOLUTION
 
 # %% [markdown]

@@ -1137,14 +1137,14 @@ decision_boundaries(moons_models, X_moons, y_moons, curves=moons_costs,
 # coordinate *whatever the size of the gradient*, and the gradients of this small network are small;
 # SGD's and Momentum's steps shrink with them. `FULL_RUN = True` trains for 5000 epochs with
 # $\eta = 0.0007$, the setting of a well-known course assignment on a similar data set, in which
-# mini-batch GD and Momentum reached about 72 % and Adam about 76 %. Given that many epochs, Momentum
+# the published results were about 79.7 % accuracy for mini-batch GD and for Momentum and 94 % for Adam. Given that many epochs, Momentum
 # catches up with Adam here, while SGD still lags behind.
 #
 # ### 4.2 MNIST: loss curves of the seven rules
 #
 # A network $784 \to 50 \to 50 \to 10$ on a subset of MNIST, the same initial weights for every rule,
 # mini-batches of 100, each rule with a usual learning rate (AdaDelta has none). The short run shows the
-# first few hundred steps, where the rules differ most.
+# first 80 steps (4 epochs of 2000 images), where the rules differ most.
 
 # %% demo=true
 from dlfs.data import load_mnist

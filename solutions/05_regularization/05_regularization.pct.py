@@ -448,7 +448,7 @@ gradient_norms_figure(norms, title="‖dL/dW‖ per layer at initialization (300
 # %% [markdown]
 # ## 2. Overfitting, and two remedies
 #
-# A network with 100 000 weights trained on 300 images can memorise them: its training accuracy
+# A network with about 45 000 weights trained on 300 images can memorise them: its training accuracy
 # reaches 100 % while its accuracy on new images stalls far below. Two classic remedies make
 # memorising harder.
 #
