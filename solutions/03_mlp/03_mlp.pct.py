@@ -1516,16 +1516,19 @@ with tempfile.TemporaryDirectory() as folder:
 
 # %% [markdown] written="q_in_place" points=2
 # ### BEGIN SOLUTION
-# The array ReLU receives is not its own: it may be the output another layer kept for its own
-# backward (a Sigmoid, ELU or Tanh stores its output $y$ and computes $y(1-y)$ or $y + \alpha$ from it),
-# the input an earlier layer saved, or the training data itself (after a `Flatten`, which returns a
-# view). Zeroing its negative entries silently changes those stored values, so that layer's backward
-# computes its derivative at the wrong point and the gradients upstream are wrong, although every
-# layer on its own is "correct". In the numerical gradient check the input is perturbed in place and
-# restored entry by entry: an in-place forward overwrites the other entries with 0, so the check runs
-# at a different $x$ than the analytic gradient and the data set is corrupted afterwards. Nothing
-# raises an error: the network still trains a little, just worse, which is why layers must build new
-# arrays (`np.maximum(x, 0)`) and never write into their inputs.
+# In the networks of this chapter nothing goes wrong: an `Affine` layer keeps its input, not its
+# output, so zeroing the Affine output in place changes nothing anyone uses, and after a `Sigmoid`
+# (outputs in $(0, 1)$) there is nothing to zero — training is identical. The bug bites when the
+# array ReLU receives still belongs to someone who needs it. (1) The numerical gradient check
+# perturbs $x$ in place, one entry at a time, and calls `forward`: the first call zeroes every
+# negative entry of $x$, so the numerical derivatives are taken at a different point than intended
+# (an entry that became 0 gets a numerical derivative of 1/2 against an analytic 0), the check
+# reports large errors for a layer whose backward is right, and the caller's $x$ is corrupted
+# afterwards. (2) A ReLU applied to data the caller keeps — inputs with negative values, such as
+# standardized features, directly or through `Flatten`, which returns a view — silently rewrites the
+# data set, so later epochs and evaluations see other data. Nothing raises and the usual stack still
+# works, so the damage shows up far from the line that caused it; layers must build new arrays
+# (`np.maximum(x, 0)`) and never write into their inputs.
 # ### END SOLUTION
 
 # %% [markdown]
