@@ -316,10 +316,10 @@ class FeatureMaps(Explorer):
             low, high = float(np.nanmin(mosaic)), float(np.nanmax(mosaic))
             if low < 0:
                 bound = max(-low, high)
-                image = ax.imshow(mosaic, cmap=DIVERGING, vmin=-bound, vmax=bound, aspect="auto" if h == 1 else None)
+                ax.imshow(mosaic, cmap=DIVERGING, vmin=-bound, vmax=bound, aspect="auto" if h == 1 else None)
                 scale = f"±{bound:.3g}, blue < 0 < red"
             else:
-                image = ax.imshow(mosaic, cmap="inferno", vmin=0, vmax=high if high > 0 else 1.0,
+                ax.imshow(mosaic, cmap="inferno", vmin=0, vmax=high if high > 0 else 1.0,
                                   aspect="auto" if h == 1 else None)
                 scale = f"0 … {high:.3g}"
             _bare(ax)

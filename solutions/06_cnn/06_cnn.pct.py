@@ -48,7 +48,7 @@ from pathlib import Path
 
 from dlfs.convviz import ConvolutionExplorer, FeatureMaps, FilterViewer, speed_figure
 from dlfs.data import load_mnist
-from dlfs.gradcheck import numerical_gradient_array, rel_error
+from dlfs.gradcheck import numerical_gradient_array
 from dlfs.grading import (GradingError, call, check_close, check_gradient, check_scalar, check_shape, grad_of,
                           replaced, unchanged)
 from dlfs.monitor import TrainingMonitor
