@@ -201,7 +201,7 @@ def one_hot(labels, n_classes=10):
     return encoded
 
 
-def load_mnist(*, flatten=True, one_hot_labels=False, n_train=None, n_test=None,
+def load_mnist(*, flatten=True, one_hot_labels=False, n_train=None, n_validation=None, n_test=None,
                dtype=np.float32, directory=None, download=False):
     """MNIST as float arrays in [0, 1].
 
@@ -209,21 +209,35 @@ def load_mnist(*, flatten=True, one_hot_labels=False, n_train=None, n_test=None,
         flatten: images as (N, 784) rows if true, else (N, 1, 28, 28) (channel first).
         one_hot_labels: labels as (N, 10) one-hot rows if true, else (N,) int64.
         n_train, n_test: keep only the first n images of each split (None keeps all:
-            60 000 and 10 000).
+            60 000 and 10 000, or 60 000 - n_validation training images).
+        n_validation: None, or hold out the *last* n_validation of the 60 000 training
+            images as a validation split, which the training split never overlaps:
+            tune on it, and look at the test split once, at the end.
         dtype: floating dtype of the images.
         directory: data directory (default :func:`data_dir`).
         download: fetch missing files first (needs a network).
 
     Returns:
-        (x_train, t_train), (x_test, t_test)
+        (x_train, t_train), (x_test, t_test); with n_validation,
+        (x_train, t_train), (x_val, t_val), (x_test, t_test).
     """
     directory = Path(directory or data_dir())
     if download:
         for remote in MNIST_FILES.values():
             ensure(remote, directory, download=True)
-    splits = []
-    for split, n in (("train", n_train), ("test", n_test)):
-        images, labels = _mnist_raw(directory, split)
+    train_images, train_labels = _mnist_raw(directory, "train")
+    test_images, test_labels = _mnist_raw(directory, "test")
+    splits = {"train": (train_images, train_labels, n_train), "test": (test_images, test_labels, n_test)}
+    if n_validation is not None:
+        available = train_images.shape[0]
+        if not 0 < n_validation < available:
+            raise ValueError(f"n_validation must be between 1 and {available - 1}, got {n_validation}")
+        held_out = available - n_validation
+        splits = {"train": (train_images[:held_out], train_labels[:held_out], n_train),
+                  "validation": (train_images[held_out:], train_labels[held_out:], None),
+                  "test": splits["test"]}
+    loaded = []
+    for split, (images, labels, n) in splits.items():
         if n is not None:
             if not 0 < n <= images.shape[0]:
                 raise ValueError(f"n_{split} must be between 1 and {images.shape[0]}, got {n}")
@@ -231,8 +245,8 @@ def load_mnist(*, flatten=True, one_hot_labels=False, n_train=None, n_test=None,
         x = images.astype(dtype) / dtype(255.0)
         x = x.reshape(len(x), -1) if flatten else x.reshape(len(x), 1, 28, 28)
         t = one_hot(labels) if one_hot_labels else labels.astype(np.int64)
-        splits.append((x, t))
-    return tuple(splits)
+        loaded.append((x, t))
+    return tuple(loaded)
 
 
 def _main(argv):

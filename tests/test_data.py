@@ -31,6 +31,20 @@ def test_mnist_options_image_shape_one_hot_and_subsets():
         data.load_mnist(n_train=0)
 
 
+def test_validation_split_is_the_end_of_the_training_set_and_never_overlaps_it():
+    (x_all, t_all), _ = data.load_mnist()
+    (x, t), (xv, tv), (xt, tt) = data.load_mnist(n_train=1000, n_validation=10_000, n_test=500)
+    assert x.shape == (1000, 784) and xv.shape == (10_000, 784) and xt.shape == (500, 784)
+    assert np.array_equal(x, x_all[:1000]) and np.array_equal(xv, x_all[50_000:])
+    assert np.array_equal(tv, t_all[50_000:])
+    (x_rest, _), _, _ = data.load_mnist(n_validation=10_000)
+    assert len(x_rest) == 50_000                  # n_train=None keeps all but the validation images
+    with pytest.raises(ValueError, match="n_train must be between 1 and 50000"):
+        data.load_mnist(n_train=50_001, n_validation=10_000)
+    with pytest.raises(ValueError, match="n_validation"):
+        data.load_mnist(n_validation=60_000)
+
+
 def test_loads_return_independent_arrays():
     (x, _), _ = data.load_mnist(n_train=5, n_test=5)
     x[:] = 7
