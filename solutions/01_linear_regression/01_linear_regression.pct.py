@@ -15,7 +15,20 @@
 # One question at the end is read and graded by a person.
 #
 # Shapes matter more than anything else in this course, so every formula comes with them.
-# $N$ is the number of examples (the *batch*), $D$ the number of input features.
+#
+# **Notation.** The same symbols in every chapter; each chapter's card lists the ones it uses.
+#
+# | symbol | meaning |
+# |---|---|
+# | $N$, $D$, $M$ | examples (the *batch*), input features, outputs ($M = 1$ here; the layers of Section 6 allow any $M$) |
+# | $X$ $(N, D)$, $x_n$ | inputs, one row per example; $x_n$ is row $n$ |
+# | $y$ $(N, M)$ | targets (`y`); from chapter 02 on, class labels are called $t$ |
+# | $\hat y = XW + b$ $(N, M)$ | predictions (`y_pred`) |
+# | $W$ $(D, M)$, $b$ $(M,)$, $\theta = [W; b]$ | parameters |
+# | $L$ | the loss, a mean over the batch |
+# | $\eta$ | learning rate (`lr`) |
+# | `dout`, $dZ$ | $\partial L/\partial$ a layer's output; $dZ = \partial L/\partial Z$, same shape as $Z$ |
+# | $A = [X\;\mathbf 1]$, $H$, $\lambda_{\max}$ | only in this chapter: the inputs with a column of ones, the Hessian, its largest eigenvalue |
 
 # %% export=true
 import numpy as np
@@ -54,7 +67,7 @@ plt.show()
 # The model predicts $\hat y = XW + b$ with $W$ of shape $(D, 1)$ and $b$ of shape $(1,)$, so
 # $\hat y$ has shape $(N, 1)$. Its error on the batch is the mean of the squared residuals:
 #
-# $$ L = \frac{1}{N} \sum_{n=1}^{N} \left(\hat y_n - y_n\right)^2 . $$
+# $$ L = \frac{1}{N} \sum_{n} \left(\hat y_n - y_n\right)^2 . $$
 #
 # **Exercise 1 (2 points).** Write `mse_loss(y_pred, y)`: both arguments have shape $(N, 1)$;
 # return $L$ as a single number (a Python `float` or a 0-d NumPy value).
@@ -105,7 +118,7 @@ check_close(check_scalar(call(mse_loss, a, a), "mse_loss(y, y)"), 0.0, "mse_loss
 # $\partial r_n / \partial W = x_n^\top$, $\partial r_n / \partial b = 1$:
 #
 # $$ \frac{\partial L}{\partial W} = \frac{2}{N} X^\top r \quad (D, 1), \qquad
-#    \frac{\partial L}{\partial b} = \frac{2}{N} \sum_{n=1}^N r_n \quad (1,). $$
+#    \frac{\partial L}{\partial b} = \frac{2}{N} \sum_{n} r_n \quad (1,). $$
 #
 # Check the shapes: $X^\top$ is $(D, N)$ and $r$ is $(N, 1)$, so $X^\top r$ is $(D, 1)$, the shape
 # of $W$ — a gradient always has the shape of the thing it is the gradient *with respect to*.
@@ -157,15 +170,15 @@ for n, d in ((5, 1), (9, 3), (40, 4)):
 # %% [markdown]
 # ## 4. Batch gradient descent
 #
-# Start from $W = 0$, $b = 0$ and repeat $n$ times, with learning rate $\eta$:
+# Start from $W = 0$, $b = 0$ and repeat `n_steps` times, with learning rate $\eta$:
 #
 # $$ W \leftarrow W - \eta \frac{\partial L}{\partial W}, \qquad b \leftarrow b - \eta \frac{\partial L}{\partial b}. $$
 #
 # Both gradients are computed at the *same* point $(W, b)$, before either is updated.
 #
 # **Exercise 3 (3 points).** Write `gradient_descent(X, y, lr, n_steps)` returning `(W, b, losses)`:
-# the final parameters and a list of `n_steps` losses, where `losses[k]` is the loss at the start of
-# step $k$ (so `losses[0]` is the loss of $W = 0, b = 0$). Use your `mse_loss` and `mse_gradients`,
+# the final parameters and a list of `n_steps` losses, where `losses[s]` is the loss at the start of
+# step $s$ (so `losses[0]` is the loss of $W = 0, b = 0$). Use your `mse_loss` and `mse_gradients`,
 # and do not modify `X` or `y`.
 
 # %% answer="gradient_descent"
@@ -284,6 +297,17 @@ def closed_form(X, y):
 W_cf, b_cf = call(closed_form, X, y)
 check_shape(W_cf, (1, 1), "W")
 check_shape(b_cf, (1,), "b")
+# Three points exactly on y = 2x + 1: the best line is that line.
+X_line = np.array([[0.0], [1.0], [2.0]])
+W_line, b_line = call(closed_form, X_line, 2 * X_line + 1)
+check_close(W_line, [[2.0]], "W for the points (0, 1), (1, 3), (2, 5)", hint="solve the normal equations for [W; b].")
+check_close(b_line, [1.0], "b for the points (0, 1), (1, 3), (2, 5)",
+            hint="append a column of ones to X so that the bias is fitted too.")
+# At the minimum the residual is orthogonal to every column of [X 1]: the normal equations hold.
+residual_cf = X @ W_cf + b_cf - y
+check_close(np.hstack([X, np.ones((len(X), 1))]).T @ residual_cf, np.zeros((2, 1)),
+            "[X 1]^T (X W + b - y) on the noisy data", atol=1e-8 * len(X),
+            hint="(W, b) must minimize the MSE: solve (A^T A) theta = A^T y with A = [X 1].")
 ### BEGIN HIDDEN TESTS
 rng = np.random.default_rng(404)
 X_ = rng.normal(size=(30, 3))
@@ -313,18 +337,19 @@ print(f"gradient descent, 200 steps: W = {W_gd.ravel()}, b = {b_gd}")
 # input (and to its parameters) — the chain rule, one node at a time:
 #
 # ```
-#   X ──► Mul(W) ──► z = XW ──► Add(b) ──► ŷ = z + b ──► MSE(·, y) ──► L
-#   dX ◄──  dW   ◄──    dz   ◄──   db   ◄──      dŷ    ◄──           1
+#   forward:   X ──► Mul(W) ──► z = XW ──► Add(b) ──► ŷ = z + b ──► MSE(·, y) ──► L
+#   backward:  dX ◄── Mul ◄──── dz ◄────── Add ◄────── dŷ ◄──────── MSE ◄──────── 1
+#                      └─► dW (kept in the layer)  └─► db (kept in the layer)
 # ```
 #
 # | layer | forward | backward (given `dout` = ∂L/∂output) |
 # |---|---|---|
-# | `MulLayer(W)`, W $(D, K)$ | $z = XW$, $(N, K)$ | `dW` $= X^\top \,$`dout` $(D, K)$; returns $dX$ = `dout` $W^\top$ $(N, D)$ |
-# | `AddLayer(b)`, b $(K,)$ | $\hat y = z + b$ | `db` $= \sum_n$ `dout`$_n$ $(K,)$; returns $dz$ = `dout` |
-# | `MSELayer()` | $L = \text{mean}((\hat y - y)^2)$ | returns $d\hat y = $ `dout` $\cdot \frac{2}{NK}(\hat y - y)$ |
+# | `MulLayer(W)`, W $(D, M)$ | $z = XW$, $(N, M)$ | `dW` $= X^\top \,$`dout` $(D, M)$; returns $dX$ = `dout` $W^\top$ $(N, D)$ |
+# | `AddLayer(b)`, b $(M,)$ | $\hat y = z + b$ | `db` $= \sum_n \text{dout}_n$ $(M,)$, the rows of `dout` added up; returns $dz$ = `dout` |
+# | `MSELayer()` | $L = \text{mean}((\hat y - y)^2)$ | returns $d\hat y = $ `dout` $\cdot \frac{2}{NM}(\hat y - y)$ |
 #
-# The mean runs over all $N K$ entries of $\hat y$ (`y_pred.size`), so the MSE layer divides by $N K$ —
-# by $N$ for this chapter's single output, $K = 1$. That $\frac1{NK}$ lives **only** in the MSE layer. The bias was added to every example, so
+# The mean runs over all $N M$ entries of $\hat y$ (`y_pred.size`), so the MSE layer divides by $N M$ —
+# by $N$ for this chapter's single output, $M = 1$. That $\frac1{NM}$ lives **only** in the MSE layer. The bias was added to every example, so
 # its gradient is the **sum** of `dout` over the batch: averaging it again would divide by $N$ twice.
 #
 # **Exercises 5–7 (2 points each).** Complete the three layers. Store parameter gradients in
@@ -332,7 +357,7 @@ print(f"gradient descent, 200 steps: W = {W_gd.ravel()}, b = {b_gd}")
 
 # %% answer="mul_layer" export=true
 class MulLayer:
-    """z = X @ W. Holds the weights W (D, K) and, after backward, their gradient dW (D, K)."""
+    """z = X @ W. Holds the weights W (D, M) and, after backward, their gradient dW (D, M)."""
 
     def __init__(self, W):
         self.W = W
@@ -340,14 +365,14 @@ class MulLayer:
         self.X = None
 
     def forward(self, X):
-        """X: (N, D) -> z: (N, K)."""
+        """X: (N, D) -> z: (N, M)."""
         ### BEGIN SOLUTION
         self.X = X
         return X @ self.W
         ### END SOLUTION
 
     def backward(self, dout):
-        """dout: (N, K) = dL/dz -> dX: (N, D); also sets self.dW."""
+        """dout: (N, M) = dL/dz -> dX: (N, D); also sets self.dW."""
         ### BEGIN SOLUTION
         self.dW = self.X.T @ dout
         return dout @ self.W.T
@@ -360,7 +385,7 @@ z = call(layer.forward, np.array([[1.0, 1.0]]), name="MulLayer.forward")
 check_close(z, [[4.0, 6.0]], "MulLayer.forward([[1, 1]])")
 dX = call(layer.backward, np.array([[1.0, 0.0]]), name="MulLayer.backward")
 check_close(dX, [[1.0, 3.0]], "MulLayer.backward: dX", hint="dX = dout @ W.T, shape (N, D).")
-check_close(layer.dW, [[1.0, 0.0], [1.0, 0.0]], "MulLayer.dW", hint="dW = X.T @ dout, shape (D, K).")
+check_close(layer.dW, [[1.0, 0.0], [1.0, 0.0]], "MulLayer.dW", hint="dW = X.T @ dout, shape (D, M).")
 ### BEGIN HIDDEN TESTS
 rng = np.random.default_rng(505)
 X_, W_, dout_ = rng.normal(size=(6, 4)), rng.normal(size=(4, 3)), rng.normal(size=(6, 3))
@@ -375,20 +400,20 @@ check_gradient(layer.dW, numerical_gradient_array(lambda w: X_ @ w, W_.copy(), d
 
 # %% answer="add_layer" export=true
 class AddLayer:
-    """y_pred = z + b, with b (K,) broadcast over the batch; after backward, db (K,)."""
+    """y_pred = z + b, with b (M,) broadcast over the batch; after backward, db (M,)."""
 
     def __init__(self, b):
         self.b = b
         self.db = None
 
     def forward(self, z):
-        """z: (N, K) -> z + b: (N, K)."""
+        """z: (N, M) -> z + b: (N, M)."""
         ### BEGIN SOLUTION
         return z + self.b
         ### END SOLUTION
 
     def backward(self, dout):
-        """dout: (N, K) -> dz: (N, K); also sets self.db (K,)."""
+        """dout: (N, M) -> dz: (N, M); also sets self.db (M,)."""
         ### BEGIN SOLUTION
         self.db = dout.sum(axis=0)
         return dout
@@ -415,7 +440,7 @@ with unchanged("AddLayer", z=z_, b=b_, dout=dout_):
     dz = call(layer.backward, dout_, name="AddLayer.backward")
 check_gradient(dz, numerical_gradient_array(lambda v: v + b_, z_.copy(), dout_), "AddLayer dz")
 check_gradient(layer.db, numerical_gradient_array(lambda v: z_ + v, b_.copy(), dout_), "AddLayer db",
-               hint="db = dout.sum(axis=0), shape (K,).")
+               hint="db = dout.sum(axis=0), shape (M,).")
 ### END HIDDEN TESTS
 
 # %% answer="mse_layer" export=true
@@ -427,14 +452,14 @@ class MSELayer:
         self.y = None
 
     def forward(self, y_pred, y):
-        """y_pred, y: (N, K) -> L, a scalar. Keep what backward needs."""
+        """y_pred, y: (N, M) -> L, a scalar. Keep what backward needs."""
         ### BEGIN SOLUTION
         self.y_pred, self.y = y_pred, y
         return float(np.mean((y_pred - y) ** 2))
         ### END SOLUTION
 
     def backward(self, dout=1.0):
-        """dout: scalar dL_total/dL (1 when L is the final loss) -> dy_pred: (N, K)."""
+        """dout: scalar dL_total/dL (1 when L is the final loss) -> dy_pred: (N, M)."""
         ### BEGIN SOLUTION
         return dout * 2.0 * (self.y_pred - self.y) / self.y_pred.size
         ### END SOLUTION
@@ -526,8 +551,8 @@ plt.show()
 # %% [markdown]
 # ## 7. The learning rate: too small, good, divergent
 #
-# For this loss the gradient-descent update is linear in $\theta = [W; b]$, with the matrix
-# $H = \frac2N A^\top A$ (the Hessian of $L$). Along the eigenvector of $H$ with the largest
+# For this loss a gradient-descent step multiplies the error $\theta - \theta^*$ of $\theta = [W; b]$
+# by $I - \eta H$, with the matrix $H = \frac2N A^\top A$ (the Hessian of $L$). Along the eigenvector of $H$ with the largest
 # eigenvalue $\lambda_{\max}$ the error is multiplied by $(1 - \eta\lambda_{\max})$ at every step, so
 # gradient descent converges only when $\eta < 2/\lambda_{\max}$. Let's measure it.
 

@@ -18,11 +18,32 @@
 # exercise only: when an exercise uses earlier ones, the test swaps in stand-ins, so one mistake
 # costs points once. One question at the end is read and graded by a person.
 #
+# **Why hidden layers.** Chapter 02's softmax regression scores each class with one affine function
+# of the pixels, so the boundary between two classes is a straight line (a hyperplane): it can only
+# separate classes that a hyperplane separates. The four points of XOR — $(0, 0)$ and $(1, 1)$ in one
+# class, $(0, 1)$ and $(1, 0)$ in the other — already defeat it: any line that puts both points of
+# one class on its side puts a point of the other class there too. Stacking affine layers does not
+# help by itself: $W_2(W_1 x + b_1) + b_2 = (W_2 W_1)\,x + (W_2 b_1 + b_2)$ is again one affine
+# function, with the same straight boundaries. What breaks the collapse is a *nonlinear* activation
+# between the layers, such as ReLU: then every hidden layer bends the space the next one draws its
+# lines in. Section 10 shows the difference on two interleaving half-moons before training on MNIST.
+#
 # **What you already have.** Chapter 02's softmax, log-softmax and cross-entropy are provided, solved,
 # in the package `provided` next to this notebook (`from provided.softmax import ...`).
 #
-# $N$ is the batch size, $D$ the number of input features of a layer, $M$ the number of its outputs,
-# $C$ the number of classes.
+# **Notation.**
+#
+# | symbol | meaning |
+# |---|---|
+# | $N$, $D$, $M$, $C$ | batch size, a layer's inputs, its outputs, classes |
+# | $x$; $X$ = `x.reshape(N, D)` | a layer's input; the same, one flattened row per example |
+# | $W$ $(D, M)$, $b$ $(M,)$ | an affine layer's parameters (`params["W"]`, `params["b"]`) |
+# | out; `dout` $= \partial L/\partial\,\text{out}$ | a layer's output and its gradient; $\text{dout}_n$ is row $n$ |
+# | `dx`, `grads[name]` | $\partial L/\partial x$; $\partial L/\partial$ each parameter |
+# | $A$ $(N, C)$; $\hat Y = \operatorname{softmax}(A)$ | scores; predicted probabilities, entries $\hat y_{nk}$ |
+# | $t$ $(N,)$ / $T$ $(N, C)$ | integer labels $0, \dots, C-1$ / the same labels one-hot |
+# | $f$, $f'$, $\alpha$ | an activation, its derivative, the slope of Leaky ReLU and the scale of ELU |
+# | $\eta$ | learning rate (`lr`) |
 
 # %% export=true
 import inspect
@@ -41,7 +62,9 @@ from dlfs.gradcheck import numerical_gradient
 from dlfs.grading import (GradingError, call, check_close, check_gradient, check_scalar, check_shape, grad_of,
                           unchanged)
 from dlfs.monitor import TrainingMonitor
+from dlfs.playground import decision_boundaries
 from dlfs.plots import image_grid
+from dlfs.synthetic import make_moons
 
 np.set_printoptions(precision=4, suppress=True)
 
@@ -94,7 +117,7 @@ class StandInScale:
 # Backward, with `dout` $= \partial L/\partial\,\text{out}$ of shape $(N, M)$:
 #
 # $$ \frac{\partial L}{\partial W} = X^\top \,\text{dout} \quad (D, M), \qquad
-#    \frac{\partial L}{\partial b} = \sum_{n=1}^{N} \text{dout}_n \quad (M,), \qquad
+#    \frac{\partial L}{\partial b} = \sum_{n} \text{dout}_n \quad (M,), \qquad
 #    \frac{\partial L}{\partial X} = \text{dout}\, W^\top \quad (N, D), $$
 #
 # and $\partial L/\partial x$ is $\partial L/\partial X$ reshaped back to the **original** shape of
@@ -281,8 +304,8 @@ check_close(call(layer.backward, np.array([5.0, 7.0]), name="ReLU.backward"), [0
 #
 # $$ \sigma(x) = \frac{1}{1 + e^{-x}}, \qquad \sigma'(x) = \sigma(x)\,\bigl(1 - \sigma(x)\bigr). $$
 #
-# The derivative is written with the **output** $y = \sigma(x)$: keep `out` in forward and use
-# $y(1-y)$ in backward — not $x(1-x)$.
+# The derivative is written with the **output** $\text{out} = \sigma(x)$: keep `out` in forward and use
+# $\text{out}\,(1-\text{out})$ in backward — not $x(1-x)$.
 #
 # **Exercise 3 (2 points).** Complete `Sigmoid`.
 
@@ -316,8 +339,8 @@ with unchanged("Sigmoid.forward", x=x):
     check_close(call(layer.forward, x, name="Sigmoid.forward"), [[0.5, 0.75]], "Sigmoid.forward(x)")
 check_close(call(layer.backward, np.array([[1.0, 1.0]]), name="Sigmoid.backward"), [[0.25, 0.1875]],
             "Sigmoid.backward([[1, 1]])", mistakes=[
-                (x * (1 - x), "the derivative is y * (1 - y) with y = sigmoid(x), the OUTPUT kept in forward, not x."),
-                ([[0.5, 0.75]], "multiply by (1 - y) too: sigma'(x) = y * (1 - y)."),
+                (x * (1 - x), "the derivative is out * (1 - out) with out = sigmoid(x), the OUTPUT kept in forward, not x."),
+                ([[0.5, 0.75]], "multiply by (1 - out) too: sigma'(x) = out * (1 - out)."),
             ])
 ### BEGIN HIDDEN TESTS
 rng = np.random.default_rng(303)
@@ -329,7 +352,7 @@ for shape in ((4, 5), (2, 3, 3)):
         check_close(call(layer.forward, x_, name="Sigmoid.forward"), sig(x_), f"Sigmoid.forward on {shape}")
         dx = call(layer.backward, dout_, name="Sigmoid.backward")
     check_gradient(dx, numerical_gradient_array(sig, x_.copy(), dout_), f"Sigmoid.backward on {shape}",
-                   hint="dx = dout * y * (1 - y) with the output y of the last forward.")
+                   hint="dx = dout * out * (1 - out) with the output out of the last forward.")
 with np.errstate(over="ignore"):
     big = call(Sigmoid().forward, np.array([-800.0, 0.0, 800.0]), name="Sigmoid.forward")
 check_close(big, [0.0, 0.5, 1.0], "Sigmoid.forward([-800, 0, 800])",
@@ -346,7 +369,7 @@ check_close(call(layer.backward, dout_, name="Sigmoid.backward"), dout_ * y_ * (
             hint="keep the output of the LATEST forward (set it on every call).")
 check_close(out, out_before, "the array Sigmoid.forward returned, after backward",
             hint="backward must not write into the output it kept (the next layer holds that very array): "
-                 "return dout * y * (1 - y) as a new array, without *= on y.")
+                 "return dout * out * (1 - out) as a new array, without *= on out.")
 check_close(call(layer.backward, dout_, name="Sigmoid.backward"), dout_ * y_ * (1 - y_),
             "Sigmoid.backward called a second time with the same dout",
             hint="backward must leave the kept output as it was: the same dout gives the same dx.")
@@ -501,7 +524,7 @@ for attempt in ("", " (called a second time)"):
 # %% [markdown]
 # ## 4. Flatten
 #
-# Convolutional layers (chapter 06) produce $(N, C, H, W)$ arrays; an affine layer after them wants
+# Convolutional layers (chapter 06) produce $(N, C, H, W)$ arrays ($C$ channels of $H \times W$ pixels); an affine layer after them wants
 # rows. `Flatten` does only the reshape, as a layer of its own: forward $(N, \ldots) \to (N, D)$ with
 # $D$ the product of the other axes, backward $(N, D) \to$ the shape it flattened. No number changes,
 # so the gradient just takes the shape back.
@@ -564,11 +587,11 @@ check_close(call(layer.backward, dout_, name="Flatten.backward",
 # %% [markdown]
 # ## 5. Softmax with cross-entropy loss
 #
-# The last layer turns scores $s$ $(N, C)$ into probabilities $y = \text{softmax}(s)$ and returns the
+# The last layer turns scores $A$ $(N, C)$ into probabilities $\hat Y = \text{softmax}(A)$ and returns the
 # mean cross-entropy with the labels $t$ — integer labels $(N,)$ or one-hot rows $(N, C)$:
 #
-# $$ L = -\frac1N \sum_{n=1}^N \log y_{n, t_n}, \qquad
-#    \frac{\partial L}{\partial s} = \frac{y - T}{N} \quad (N, C), $$
+# $$ L = -\frac1N \sum_{n} \log \hat y_{n, t_n}, \qquad
+#    \frac{\partial L}{\partial A} = \frac{\hat Y - T}{N} \quad (N, C), $$
 #
 # with $T$ the one-hot matrix of the labels. This is chapter 02's result, and its functions are
 # provided: `softmax`, `log_softmax` and `cross_entropy(scores, t)` (mean cross-entropy, computed
@@ -585,7 +608,7 @@ class SoftmaxWithLoss:
 
     def __init__(self):
         self.params, self.grads = {}, {}
-        self.y = None  # softmax probabilities (N, C), kept for backward
+        self.y = None  # softmax probabilities Y_hat (N, C), kept for backward
         self.t = None  # the labels, as given
 
     def forward(self, scores, t):
@@ -606,7 +629,7 @@ class SoftmaxWithLoss:
 
 
 # %% tests="test_softmax_with_loss" points=2
-# Equal scores: every probability is 1/3, the loss is log 3, and dL/ds = (1/3 - onehot) / 2.
+# Equal scores: every probability is 1/3, the loss is log 3, and dL/dscores = (1/3 - onehot) / 2.
 scores = np.zeros((2, 3))
 t_int, t_hot = np.array([0, 2]), np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
 expected = np.array([[-2 / 3, 1 / 3, 1 / 3], [1 / 3, 1 / 3, -2 / 3]]) / 2
@@ -619,7 +642,7 @@ for labels, kind in ((t_int, "integer labels"), (t_hot, "one-hot labels")):
     check_close(call(layer.backward, name="SoftmaxWithLoss.backward"), expected,
                 f"SoftmaxWithLoss.backward() with {kind}", mistakes=[
                     (2 * expected, "divide by N: the loss is a mean over the batch."),
-                    (-expected, "the gradient is (y - T) / N, not (T - y) / N."),
+                    (-expected, "the gradient is (softmax(scores) - T) / N, not (T - softmax(scores)) / N."),
                 ], hint="dL/dscores = (softmax(scores) - onehot(t)) / N; handle both label formats.")
 ### BEGIN HIDDEN TESTS
 rng = np.random.default_rng(307)
@@ -675,8 +698,11 @@ check_close(call(layer.backward, name="SoftmaxWithLoss.backward"), [[0.5, -0.5, 
 #   to `x` by central differences. It perturbs `x` **in place** (and restores it), so for a parameter
 #   pass the layer's own array `layer.params[name]` and let `f` ignore its argument:
 #   `lambda _: layer.forward(x)`;
-# - `rel_error(a, b)`: the largest elementwise relative error; below about $10^{-7}$ two gradients
-#   agree, around $10^{-2}$ or more one of them is wrong.
+# - `rel_error(a, b)`: the largest elementwise relative error. As in chapter 02: with float64 and
+#   central differences, a correct backward pass gives **below $10^{-7}$** (typically $10^{-11}$ to
+#   $10^{-9}$; gradients with many tiny entries, such as the softmax loss's, come closer to $10^{-7}$,
+#   and the graders accept up to $10^{-6}$); **$10^{-2}$ or more means a bug**. In between, look
+#   closer: an input near a kink (ReLU at 0), float32 data, or a small mistake.
 #
 # A random `dout` matters: with `dout` = all ones, a backward that ignores `dout` would pass.
 #
@@ -832,7 +858,7 @@ if not (errors["x"] > 1e-2 and errors["w"] > 1e-2):
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# Now run your check on every layer you wrote. All errors should be below about $10^{-7}$ (for ReLU
+# Now run your check on every layer you wrote. All errors should be below $10^{-7}$ (for ReLU
 # and Leaky ReLU the inputs are kept away from the kink at 0, where no derivative exists). The softmax
 # loss has two inputs, so it gets its check by hand below the table.
 
@@ -1162,7 +1188,7 @@ def model_accuracy(model, x, t, batch_size=1000):
     """Fraction of correct predictions of model on (x, t), predicted batch_size examples at a time.
 
     Args:
-        model: has predict(x) -> scores (n, C).
+        model: has predict(x) -> scores (N, C).
         x: (N, ...) inputs.  t: (N,) int labels or (N, C) one-hot.  batch_size: examples per predict.
 
     Returns:
@@ -1386,14 +1412,14 @@ with tempfile.TemporaryDirectory() as folder:
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## 10. A multilayer perceptron on MNIST
+# ## 10. A multilayer perceptron: two moons, then MNIST
 #
 # `make_mlp` (given) builds the usual stack: for sizes `[784, 100, 100, 10]` it is
 # Affine(784→100), ReLU, Affine(100→100), ReLU, Affine(100→10), with the softmax loss. The weights are
 # drawn as `weight_std` times standard normal numbers and the biases start at zero. With the default
 # `weight_std=0.01` the signal shrinks by a factor of about ten per layer and a deep network barely
-# starts learning; we use $0.05 \approx \sqrt{2/784}$ below — chapter 05 explains where that number
-# comes from.
+# starts learning; we use $0.05 \approx \sqrt{2/784}$, He's scale for the first layer (chapter 05
+# derives it; for the layers with 100 inputs it would be $\sqrt{2/100} \approx 0.14$).
 
 # %% export=true
 def make_mlp(sizes, activation=ReLU, weight_std=0.01, seed=0):
@@ -1416,17 +1442,13 @@ def make_mlp(sizes, activation=ReLU, weight_std=0.01, seed=0):
 
 # %% [markdown]
 # Training is plain mini-batch stochastic gradient descent, given here (chapter 04 is all about
-# better optimizers): shuffle the training set every epoch, and for every batch of 100 examples
-# compute `model.gradient` and move each parameter **in place** against its gradient. Every
-# `every` steps the monitor records the loss on a fixed set of 1000 training images and the accuracy
-# on 1000 test images.
-#
-# The graded run below trains on 10 000 images for 3 epochs (seconds). Set `FULL_RUN = True` to
-# train on all 60 000 for 15 epochs (a minute or two): the test accuracy then passes 97 %. Set it back
-# to `False` before you submit — the grader gives each cell 60 seconds.
+# better optimizers): shuffle the training set every epoch, and for every batch of examples compute
+# `model.gradient` and move each parameter **in place** against its gradient. If a monitor is given,
+# every `every` steps it records the loss on a fixed sample of training images and the accuracy on
+# validation images.
 
 # %%
-FULL_RUN = False  # True: the full training (minutes)
+FULL_RUN = False  # True: the full training (about a minute)
 
 
 # %%
@@ -1447,28 +1469,79 @@ def train_sgd(model, x, t, epochs, batch_size=100, lr=0.1, seed=0, monitor=None,
                 value -= lr * grads[key]
             step += 1
             if monitor is not None and step % every == 0:
-                x_probe, t_probe, x_val, t_val = probe
+                x_probe, t_probe, x_check, t_check = probe
                 monitor.update(loss=model.loss(x_probe, t_probe, train=False),
-                               val_accuracy=model.accuracy(x_val, t_val))
+                               val_accuracy=model.accuracy(x_check, t_check))
     return model
 
 
+# %% [markdown]
+# ### Why hidden layers: two moons
+#
+# Two interleaving half-moons of 200 points in the plane, which no straight line separates. Three
+# models, trained alike with the SGD above: softmax regression (one `Affine` layer, chapter 02's
+# model), a stack of three `Affine` layers with no activation between them, and the same stack with
+# ReLUs — a multilayer perceptron. The figure shows the class each model predicts at every point of
+# the plane.
+
 # %% demo=true
-if FULL_RUN:
-    (x_train, t_train), (x_test, t_test) = load_mnist()
-    epochs, every = 15, 100
-else:
-    (x_train, t_train), (x_test, t_test) = load_mnist(n_train=10_000)
-    epochs, every = 3, 20
-print(f"train {x_train.shape}, test {x_test.shape}, {epochs} epochs")
+class Identity:
+    """A do-nothing activation: out = x, dx = dout. Stacks Affine layers with nothing in between."""
+
+    def __init__(self):
+        self.params, self.grads = {}, {}
+
+    def forward(self, x):
+        return x
+
+    def backward(self, dout):
+        return dout
+
+
+x_moons, t_moons = make_moons(n_samples=200, noise=0.1, seed=0)
+moons_models = {
+    "softmax regression 2-2": make_mlp([2, 2], weight_std=0.5),
+    "3 Affine layers 2-20-20-2, no activation": make_mlp([2, 20, 20, 2], activation=Identity, weight_std=0.5),
+    "MLP 2-20-20-2 with ReLU": make_mlp([2, 20, 20, 2], weight_std=0.5),
+}
+for name, model in moons_models.items():
+    train_sgd(model, x_moons, t_moons, epochs=300, batch_size=20, lr=0.1, seed=0)
+    print(f"{name}: training accuracy {model.accuracy(x_moons, t_moons):.3f}")
+decision_boundaries(moons_models, x_moons, t_moons, title="two moons: what each model predicts")
+
+# %% [markdown]
+# The linear stack ends where softmax regression ends — one straight boundary, whatever its depth —
+# while the ReLU network bends its boundary around the moons and classifies every training point.
+#
+# ### The MLP on MNIST
+#
+# The graded run below trains a 784-100-100-10 MLP with exactly chapter 02's settings — the same
+# 10 000 training images, learning rate 0.5, batches of 100, 5 epochs — so the two models can be
+# compared directly. The monitor shows the loss on 1000 training images and the accuracy on 1000
+# validation images; the test set is looked at once, at the end. Set `FULL_RUN = True` to train on
+# all 50 000 training images for 10 epochs (about a minute). Set it back to `False` before you
+# submit — the grader gives each cell 60 seconds.
+
+
+# %% demo=true
+(x_train, t_train), (x_val, t_val), (x_test, t_test) = load_mnist(n_train=None if FULL_RUN else 10_000,
+                                                                  n_validation=10_000)
+epochs, every = (10, 100) if FULL_RUN else (5, 20)
+print(f"train {x_train.shape}, validation {x_val.shape}, test {x_test.shape}, {epochs} epochs")
 
 mlp = make_mlp([784, 100, 100, 10], weight_std=0.05, seed=0)
-probe = (x_train[:1000], t_train[:1000], x_test[:1000], t_test[:1000])
+probe = (x_train[:1000], t_train[:1000], x_val[:1000], t_val[:1000])
 steps = epochs * -(-len(x_train) // 100)
-title = f"MLP 784-100-100-10, SGD lr 0.1 (a point every {every} steps)"
+title = f"MLP 784-100-100-10, SGD lr 0.5 (a point every {every} steps)"
 with TrainingMonitor(total=steps // every, title=title, every=1.0) as monitor:
-    train_sgd(mlp, x_train, t_train, epochs, batch_size=100, lr=0.1, seed=0, monitor=monitor, probe=probe, every=every)
-print(f"train accuracy {mlp.accuracy(x_train, t_train):.4f}, test accuracy {mlp.accuracy(x_test, t_test):.4f}")
+    train_sgd(mlp, x_train, t_train, epochs, batch_size=100, lr=0.5, seed=0, monitor=monitor, probe=probe, every=every)
+print(f"train accuracy {mlp.accuracy(x_train, t_train):.4f}, validation accuracy {mlp.accuracy(x_val, t_val):.4f}")
+print(f"test accuracy, looked at once: {mlp.accuracy(x_test, t_test):.4f}")
+
+# %% [markdown]
+# Chapter 02's softmax regression, trained on the same images with the same settings, reached a test
+# accuracy of 90.75 %; two hidden layers of 100 ReLUs take it to about 95 %. With `FULL_RUN` the MLP
+# passes 97 %.
 
 # %% [markdown]
 # ### The digits it gets wrong
@@ -1538,7 +1611,7 @@ with tempfile.TemporaryDirectory() as folder:
 #   $db = \sum_n \text{dout}_n$, $dX = \text{dout}\,W^\top$ reshaped to the input's shape.
 # - Activations multiply `dout` by $f'(x)$, computed from what forward kept — the input's mask
 #   (ReLU), the output (Sigmoid), or the input (ELU) — and never write into their inputs.
-# - Softmax with cross-entropy has the gradient $(y - T)/N$; the $\frac1N$ lives only there.
+# - Softmax with cross-entropy has the gradient $(\hat Y - T)/N$; the $\frac1N$ lives only there.
 # - A numerical gradient check with a random `dout` verifies any layer, parameters included.
 # - A model is a list of layers: forward in order, backward in reverse order; its parameters are the
 #   layers' own arrays, updated in place, saved to and loaded from one `.npz`; accuracy is counted in

@@ -17,9 +17,22 @@
 # hint. Every update rule is graded on its own, so a mistake in one costs only that rule's points. One
 # question is read and graded by a person.
 #
-# Notation: a parameter array is $p$ (any shape), its gradient $g = \partial L / \partial p$ (the same
-# shape), the learning rate $\eta$. Every operation below is **elementwise**: squares, square roots and
-# divisions act on each coordinate of $p$ separately.
+# **Notation.**
+#
+# | symbol | meaning |
+# |---|---|
+# | $N$, $B$ | examples in the data set; examples per mini-batch (`batch_size`) |
+# | $p$, $g = \partial L/\partial p$ | one parameter array (`params[key]`, any shape) and its gradient (`grads[key]`, the same shape) |
+# | $\eta$ | learning rate (`lr`) |
+# | $\mu$, $v$ | Momentum's coefficient (`momentum`) and velocity |
+# | $h$ | AdaGrad's sum, RMSProp's moving average, of $g \odot g$ |
+# | $\rho$ | the decay of a moving average (`decay`, `rho`) |
+# | $\beta_1$, $\beta_2$; $m$, $v$; $t$ | Adam's decays; its first and second moments; its update counter (not the labels) |
+# | $\varepsilon$ | a guard against division by zero (`eps`) |
+# | $\lambda_{\max}$ | the largest curvature (Hessian eigenvalue) of a test function |
+#
+# Every operation below is **elementwise**: squares, square roots and divisions act on each
+# coordinate of $p$ separately.
 
 # %% export=true
 import numpy as np
@@ -37,8 +50,10 @@ np.set_printoptions(precision=4, suppress=True)
 # %% [markdown]
 # ## 1. Mini-batches
 #
-# Chapter 01 computed the gradient on the **whole** data set before every step. With $N = 60\,000$
-# MNIST images that is a lot of work for one small step. *Stochastic* gradient descent estimates the
+# Chapter 01 computed the gradient on the **whole** data set before every step; chapters 02 and 03
+# already drew random mini-batches inside their training loops. Here the mini-batch becomes a reusable
+# piece, and the reason for it comes first. With $N = 60\,000$ MNIST images a full gradient is a lot
+# of work for one small step. *Stochastic* gradient descent estimates the
 # gradient on a random **mini-batch** of $B$ examples instead (typically $B = 32 \ldots 256$): the
 # estimate is noisy but unbiased, and costs $B/N$ of the full gradient, so we take many more steps for
 # the same work.
@@ -47,7 +62,7 @@ np.set_printoptions(precision=4, suppress=True)
 # random order:
 #
 # 1. draw **one** random permutation of the row numbers $0, \ldots, N-1$;
-# 2. reorder `X` **and** `Y` with that same permutation — the label of example $i$ must stay with
+# 2. reorder `X` **and** `Y` (the labels, $t$ elsewhere) with that same permutation — the label of example $i$ must stay with
 #    example $i$;
 # 3. cut the reordered rows into consecutive batches of $B$; when $B$ does not divide $N$, the last
 #    batch is shorter ($N \bmod B$ rows). Keep it: dropping it would leave some examples out of the
@@ -872,7 +887,8 @@ for (rho, eps), got in zip(pair, runs):
 #
 # **Why the bias correction.** Because $m$ and $v$ start at zero, they are too small at first: after
 # one step $m = (1-\beta_1) g = 0.1\, g$ and $v = 0.001\, g^2$. Since
-# $\sum_{s=1}^{t} (1-\beta)\beta^{t-s} = 1 - \beta^t$, dividing by $1 - \beta^t$ turns the averages back
+# $\sum_{s=1}^{t} (1-\beta)\beta^{t-s} = 1 - \beta^t$ (with $\beta$ standing for $\beta_1$ or $\beta_2$),
+# dividing by $1 - \beta^t$ turns the averages back
 # into unbiased estimates: $\hat m = g$ and $\hat v = g^2$ at $t = 1$, so the first step is exactly
 # $\eta$ per coordinate. Without it the first step would be $\eta \cdot 0.1 / \sqrt{0.001} \approx 3.2\,\eta$.
 # The correction fades as $\beta^t \to 0$ — after a few thousand steps for $\beta_2 = 0.999$.
@@ -1059,7 +1075,13 @@ playground
 # The training loop below (given) ties everything together: for every epoch, `minibatches` deals out
 # the shuffled batches (with a new seed per epoch, so the order changes), the model computes the loss
 # and its gradients, and the optimizer updates `model.params` in place. It records the loss of every
-# step and the accuracy after every epoch. Chapter 05 uses it as it is.
+# step and the accuracy after every epoch. Chapters 05 and 06 write variants of this loop: 05 adds
+# weight decay to the gradients, 06 shows the loss live.
+#
+# Each step runs **one** forward pass, in training mode, and backpropagates from it — what
+# `model.gradient` does, with the loss kept. Calling `model.loss` and then `model.gradient` would run
+# two forward passes, and with dropout (chapter 05) the logged loss would belong to another random
+# mask than the gradient the optimizer follows.
 
 # %% export=true
 def train(model, optimizer, X, t, epochs, batch_size, seed=0, monitor=None, X_val=None, t_val=None):
@@ -1081,9 +1103,11 @@ def train(model, optimizer, X, t, epochs, batch_size, seed=0, monitor=None, X_va
     history = {"loss": [], "train_acc": [], "val_acc": []}
     for epoch in range(epochs):
         for X_batch, t_batch in minibatches(X, t, batch_size, seed=seed + epoch):
-            loss = model.loss(X_batch, t_batch, train=True)
-            grads = model.gradient(X_batch, t_batch)
-            optimizer.update(model.params, grads)
+            loss = model.loss(X_batch, t_batch, train=True)   # the step's only forward pass
+            dout = model.loss_layer.backward(1.0)
+            for layer in reversed(model.layers):
+                dout = layer.backward(dout)
+            optimizer.update(model.params, model.grads)
             history["loss"].append(float(loss))
             if monitor is not None:
                 monitor.update(loss=loss)
@@ -1139,21 +1163,25 @@ decision_boundaries(moons_models, X_moons, y_moons, curves=moons_costs,
 # gets much further, and Adam wraps the boundary around the moons. Adam's step is about $\eta$ per
 # coordinate *whatever the size of the gradient*, and the gradients of this small network are small;
 # SGD's and Momentum's steps shrink with them. `FULL_RUN = True` trains for 5000 epochs with
-# $\eta = 0.0007$, the setting of a well-known course assignment on a similar data set, in which
-# the published results were about 79.7 % accuracy for mini-batch GD and for Momentum and 94 % for Adam. Given that many epochs, Momentum
+# $\eta = 0.0007$ and batches of 64, the setting of the current version of a well-known course
+# assignment on a similar data set. (Its first version ran 10 000 epochs and published about 79.7 %
+# accuracy for mini-batch GD and for Momentum, and 94 % for Adam.) Given that many epochs, Momentum
 # catches up with Adam here, while SGD still lags behind.
 #
 # ### 4.2 MNIST: loss curves of the seven rules
 #
 # A network $784 \to 50 \to 50 \to 10$ on a subset of MNIST, the same initial weights for every rule,
 # mini-batches of 100, each rule with a usual learning rate (AdaDelta has none). The short run shows the
-# first 80 steps (4 epochs of 2000 images), where the rules differ most.
+# first 80 steps (4 epochs of 2000 images), where the rules differ most. The accuracy after the last
+# epoch is measured on validation images held out from the training set (chapter 02); nothing here is
+# chosen by it, and the test set is not needed.
 
 # %% demo=true
 from dlfs.data import load_mnist
 
-(x_train, t_train), (x_test, t_test) = load_mnist(n_train=60000 if FULL_RUN else 2000,
-                                                   n_test=10000 if FULL_RUN else 1000)
+(x_train, t_train), (x_val, t_val), _ = load_mnist(n_train=50000 if FULL_RUN else 2000, n_validation=10_000)
+if not FULL_RUN:
+    x_val, t_val = x_val[:1000], t_val[:1000]
 mnist_epochs = 5 if FULL_RUN else 4
 mnist_rules = {"SGD": SGD(lr=0.1), "Momentum": Momentum(lr=0.01), "Nesterov": Nesterov(lr=0.01),
                "AdaGrad": AdaGrad(lr=0.01), "RMSProp": RMSProp(lr=0.001), "AdaDelta": AdaDelta(),
@@ -1162,10 +1190,10 @@ mnist_losses, mnist_accuracy = {}, {}
 for name, optimizer in mnist_rules.items():
     model = make_mlp([784, 50, 50, 10], weight_std=0.07, seed=0)
     history = train(model, optimizer, x_train, t_train, epochs=mnist_epochs, batch_size=100, seed=0,
-                    X_val=x_test, t_val=t_test)
+                    X_val=x_val, t_val=t_val)
     mnist_losses[name] = np.convolve(history["loss"], np.ones(5) / 5, mode="valid")  # smoothed
     mnist_accuracy[name] = history["val_acc"][-1]
-print(f"test accuracy after {mnist_epochs} epochs on {len(x_train)} training images:")
+print(f"validation accuracy ({len(x_val)} images) after {mnist_epochs} epochs on {len(x_train)} training images:")
 for name, accuracy in mnist_accuracy.items():
     print(f"  {name:9s} {accuracy:.3f}")
 plot_curves(mnist_losses, title=f"MNIST ({len(x_train)} images): loss, 5-step average", xlabel="step", log=True)
@@ -1173,8 +1201,8 @@ plot_curves(mnist_losses, title=f"MNIST ({len(x_train)} images): loss, 5-step av
 # %% [markdown]
 # The adaptive rules (AdaGrad, RMSProp, AdaDelta, Adam) bring the loss down fastest in the first
 # steps: every weight moves at about the same speed from the start. Momentum and Nesterov run with
-# a tenth of SGD's learning rate (0.01 against 0.1): with $\beta = 0.9$ their step reaches SGD's size,
-# $\eta/(1-\beta) = 0.1$, only once the velocity has built up over some ten steps of consistent
+# a tenth of SGD's learning rate (0.01 against 0.1): with $\mu = 0.9$ their step reaches SGD's size,
+# $\eta/(1-\mu) = 0.1$, only once the velocity has built up over some ten steps of consistent
 # gradients, and the noisy mini-batch gradients of so short a run never let it build up fully — so
 # they finish these 80 steps behind SGD. With longer training
 # (`FULL_RUN = True`) the differences shrink, and well-tuned SGD with momentum is often as good — or
@@ -1192,7 +1220,7 @@ plot_curves(mnist_losses, title=f"MNIST ({len(x_train)} images): loss, 5-step av
 #   velocity ahead. **AdaGrad**, **RMSProp** and **AdaDelta** scale each coordinate by the history of
 #   its squared gradients — AdaGrad's sum only grows, RMSProp's moving average forgets, AdaDelta also
 #   drops the learning rate. **Adam** combines a velocity and RMSProp's scaling, and corrects the bias
-#   of their zero start with $1 - \beta^t$.
+#   of their zero start with $1 - \beta_1^t$ and $1 - \beta_2^t$.
 #
 # Next, in **05 — initialization and regularization**, we look at where the weights start and at how to
 # keep a network from memorising its training set.

@@ -20,7 +20,7 @@ def mse_loss(y_pred, y):
 
 
 class MulLayer:
-    """z = X @ W. Holds the weights W (D, K) and, after backward, their gradient dW (D, K)."""
+    """z = X @ W. Holds the weights W (D, M) and, after backward, their gradient dW (D, M)."""
 
     def __init__(self, W):
         self.W = W
@@ -28,29 +28,29 @@ class MulLayer:
         self.X = None
 
     def forward(self, X):
-        """X: (N, D) -> z: (N, K)."""
+        """X: (N, D) -> z: (N, M)."""
         self.X = X
         return X @ self.W
 
     def backward(self, dout):
-        """dout: (N, K) = dL/dz -> dX: (N, D); also sets self.dW."""
+        """dout: (N, M) = dL/dz -> dX: (N, D); also sets self.dW."""
         self.dW = self.X.T @ dout
         return dout @ self.W.T
 
 
 class AddLayer:
-    """y_pred = z + b, with b (K,) broadcast over the batch; after backward, db (K,)."""
+    """y_pred = z + b, with b (M,) broadcast over the batch; after backward, db (M,)."""
 
     def __init__(self, b):
         self.b = b
         self.db = None
 
     def forward(self, z):
-        """z: (N, K) -> z + b: (N, K)."""
+        """z: (N, M) -> z + b: (N, M)."""
         return z + self.b
 
     def backward(self, dout):
-        """dout: (N, K) -> dz: (N, K); also sets self.db (K,)."""
+        """dout: (N, M) -> dz: (N, M); also sets self.db (M,)."""
         self.db = dout.sum(axis=0)
         return dout
 
@@ -63,10 +63,10 @@ class MSELayer:
         self.y = None
 
     def forward(self, y_pred, y):
-        """y_pred, y: (N, K) -> L, a scalar. Keep what backward needs."""
+        """y_pred, y: (N, M) -> L, a scalar. Keep what backward needs."""
         self.y_pred, self.y = y_pred, y
         return float(np.mean((y_pred - y) ** 2))
 
     def backward(self, dout=1.0):
-        """dout: scalar dL_total/dL (1 when L is the final loss) -> dy_pred: (N, K)."""
+        """dout: scalar dL_total/dL (1 when L is the final loss) -> dy_pred: (N, M)."""
         return dout * 2.0 * (self.y_pred - self.y) / self.y_pred.size

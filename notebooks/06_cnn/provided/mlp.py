@@ -125,7 +125,7 @@ class SoftmaxWithLoss:
 
     def __init__(self):
         self.params, self.grads = {}, {}
-        self.y = None  # softmax probabilities (N, C), kept for backward
+        self.y = None  # softmax probabilities Y_hat (N, C), kept for backward
         self.t = None  # the labels, as given
 
     def forward(self, scores, t):
@@ -232,7 +232,7 @@ def model_accuracy(model, x, t, batch_size=1000):
     """Fraction of correct predictions of model on (x, t), predicted batch_size examples at a time.
 
     Args:
-        model: has predict(x) -> scores (n, C).
+        model: has predict(x) -> scores (N, C).
         x: (N, ...) inputs.  t: (N,) int labels or (N, C) one-hot.  batch_size: examples per predict.
 
     Returns:

@@ -180,9 +180,11 @@ def train(model, optimizer, X, t, epochs, batch_size, seed=0, monitor=None, X_va
     history = {"loss": [], "train_acc": [], "val_acc": []}
     for epoch in range(epochs):
         for X_batch, t_batch in minibatches(X, t, batch_size, seed=seed + epoch):
-            loss = model.loss(X_batch, t_batch, train=True)
-            grads = model.gradient(X_batch, t_batch)
-            optimizer.update(model.params, grads)
+            loss = model.loss(X_batch, t_batch, train=True)   # the step's only forward pass
+            dout = model.loss_layer.backward(1.0)
+            for layer in reversed(model.layers):
+                dout = layer.backward(dout)
+            optimizer.update(model.params, model.grads)
             history["loss"].append(float(loss))
             if monitor is not None:
                 monitor.update(loss=loss)
