@@ -72,10 +72,10 @@ ENTRIES = [
     Claim("02_softmax", r"\$0\.5\$ wins on validation",
           {f"lr {lr}": ("graded", rf"learning rate {lr} *: validation accuracy {NUMBER}%") for lr in ("0.05", "0.5", "5.0")},
           lambda v: v["lr 0.5"] > max(v["lr 0.05"], v["lr 5.0"])),
-    Claim("02_softmax", r"With `FULL_RUN` the same choice wins and the figures rise by about a point",
+    Claim("02_softmax", r"With `FULL_RUN` the same choice wins and the figures rise by one to two points",
           {"chosen": ("full", r"chosen: learning rate ([0-9.]+)\."),
            "full": ("full", rf"looked at once: {NUMBER}%"), "short": ("graded", rf"looked at once: {NUMBER}%")},
-          lambda v: v["chosen"] == 0.5 and 0.5 <= v["full"] - v["short"] <= 2.0),
+          lambda v: v["chosen"] == 0.5 and 1.0 <= v["full"] - v["short"] <= 2.0),
     Quote("02_softmax", r"reaches about ([0-9]+) % on MNIST from 10 000 training images",
           rf"looked at once: {NUMBER}%", about=True),
 
@@ -107,7 +107,12 @@ ENTRIES = [
     Claim("04_optimizers", r"Given that many epochs, Momentum catches up with Adam here, while SGD still lags behind",
           {name: ("full", rf"{name} accuracy {NUMBER}") for name in ("SGD", "Momentum", "Adam")},
           lambda v: v["Adam"] - v["Momentum"] <= 0.02 and v["SGD"] < v["Momentum"] - 0.02),
-    Claim("04_optimizers", r"With longer training \(`FULL_RUN = True`\) the differences shrink",
+    Claim("04_optimizers", r"the differences shrink to about one point of validation accuracy, with these untuned "
+                           r"learning rates still leaving Momentum and Nesterov just behind SGD",
+          {name: ("full", rf"^\s+{name}\s+{NUMBER}$")
+           for name in ("SGD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "AdaDelta", "Adam")},
+          lambda v: max(v.values()) - min(v.values()) <= 0.02 and max(v["Momentum"], v["Nesterov"]) < v["SGD"]),
+    Claim("04_optimizers", r"With longer training \(`FULL_RUN = True`, 5 epochs on 50 000 images\) the differences shrink",
           {f"{run} {name}": (run, rf"^\s+{name}\s+{NUMBER}$") for run in ("graded", "full")
            for name in ("SGD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "AdaDelta", "Adam")},
           lambda v: _spread(v, "full") < _spread(v, "graded")),

@@ -16,7 +16,8 @@
 #
 # Shapes matter more than anything else in this course, so every formula comes with them.
 #
-# **Notation.** The same symbols in every chapter; each chapter's card lists the ones it uses.
+# **Notation.** The same symbols in every chapter, except where a card says otherwise; each chapter's
+# card lists the ones it uses.
 #
 # | symbol | meaning |
 # |---|---|
@@ -339,7 +340,7 @@ print(f"gradient descent, 200 steps: W = {W_gd.ravel()}, b = {b_gd}")
 # ```
 #   forward:   X ──► Mul(W) ──► z = XW ──► Add(b) ──► ŷ = z + b ──► MSE(·, y) ──► L
 #   backward:  dX ◄── Mul ◄──── dz ◄────── Add ◄────── dŷ ◄──────── MSE ◄──────── 1
-#                      └─► dW (kept in the layer)  └─► db (kept in the layer)
+#                      └─► dW (kept)        └─► db (kept)
 # ```
 #
 # | layer | forward | backward (given `dout` = ∂L/∂output) |
@@ -552,6 +553,7 @@ plt.show()
 # ## 7. The learning rate: too small, good, divergent
 #
 # For this loss a gradient-descent step multiplies the error $\theta - \theta^*$ of $\theta = [W; b]$
+# ($\theta^*$ the minimum, the closed-form solution)
 # by $I - \eta H$, with the matrix $H = \frac2N A^\top A$ (the Hessian of $L$). Along the eigenvector of $H$ with the largest
 # eigenvalue $\lambda_{\max}$ the error is multiplied by $(1 - \eta\lambda_{\max})$ at every step, so
 # gradient descent converges only when $\eta < 2/\lambda_{\max}$. Let's measure it.

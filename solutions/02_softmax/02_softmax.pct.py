@@ -5,10 +5,13 @@
 # 1. turn a vector of scores into a probability distribution with the softmax, and compute it so that
 #    it neither overflows nor returns `nan` for scores in the thousands;
 # 2. compute the log-softmax directly, without ever taking `log(0)`;
-# 3. write the cross-entropy loss for integer labels and for one-hot labels, averaged over a batch;
+# 3. say why classifiers minimize the cross-entropy (maximum likelihood), and write it for integer
+#    labels and for one-hot labels, averaged over a batch;
 # 4. derive the famous gradient of softmax + cross-entropy with respect to the scores, $(\hat Y - T)/N$;
-# 5. train a softmax regression (a one-layer network) on MNIST with mini-batch gradient descent,
-#    watch its loss and accuracy, and look at what its ten weight vectors have learned.
+# 5. check a gradient numerically, with central differences and the relative error;
+# 6. train a softmax regression (a one-layer network) on MNIST with mini-batch gradient descent,
+#    choose its learning rate on a validation set, report the test accuracy, and look at what its ten
+#    weight vectors have learned.
 #
 # **How this notebook is graded.** As in chapter 01: replace each `raise NotImplementedError()` with
 # your code, run the cell, then run the test cell below it. Hidden tests (random inputs, extreme
@@ -83,7 +86,7 @@ def softmax(x):
         x: (N, C) or (C,) scores.
 
     Returns:
-        y: same shape as x; each row (the last axis) is positive and sums to 1.
+        probabilities: same shape as x; each row (the last axis) is positive and sums to 1.
     """
     ### BEGIN SOLUTION
     z = x - np.max(x, axis=-1, keepdims=True)
@@ -254,11 +257,13 @@ check_close(call(log_softmax, x_), _ref_log_softmax(x_),
 # same maximizer; so we *minimize* the mean negative log-likelihood $-\frac1N \sum_n \log \hat y_{n, t_n}$,
 # which is the formula above. (Its name: for one example it is the cross-entropy
 # $-\sum_k p_k \log q_k$ between the label's distribution $p$, the one-hot row, and the model's
-# $q = \hat y$.) Why not chapter 01's squared error between $\hat y$ and the one-hot row? Its gradient reaches the
+# $q = \hat y$.)
+#
+# Why not chapter 01's squared error between $\hat y$ and the one-hot row? Its gradient reaches the
 # scores through the softmax, whose derivatives $\partial \hat y_k / \partial a_j = \hat y_k([k = j] - \hat y_j)$ are
 # all close to 0 as soon as one probability is close to 1 — also when the model is confidently
-# *wrong*, exactly when it should learn fastest. The cross-entropy's gradient (Section 4) is simply
-# $\hat y - T_{n\cdot}$: large when the model is wrong, whatever its confidence.
+# *wrong*, exactly when it should learn fastest. The cross-entropy's gradient (Section 4) is, for one
+# example, simply $\hat Y_{n\cdot} - T_{n\cdot}$: large when the model is wrong, whatever its confidence.
 #
 # With integer labels, NumPy picks the entries $\log \hat y_{n, t_n}$ in one step:
 # `logp[np.arange(N), t]` has shape $(N,)$. You can tell the two label forms apart by `t.ndim`.
@@ -393,14 +398,14 @@ def cross_entropy_grad(scores, t):
     """
     ### BEGIN SOLUTION
     n = scores.shape[0]
-    y = softmax(scores)
+    probabilities = softmax(scores)
     t = np.asarray(t)
     if t.ndim == 1:
-        onehot = np.zeros_like(y)
+        onehot = np.zeros_like(probabilities)
         onehot[np.arange(n), t] = 1.0
     else:
         onehot = t
-    return (y - onehot) / n
+    return (probabilities - onehot) / n
     ### END SOLUTION
 
 
@@ -472,12 +477,16 @@ with replaced(globals(), softmax=_ref_softmax):
 #
 # where $e_i$ is 1 at entry $i$ and 0 elsewhere. Its error shrinks like $h^2$ (the one-sided
 # $(f(x + h\,e_i) - f(x))/h$ only like $h$). `numerical_gradient(f, x)` from `dlfs.gradcheck` does
-# this for every entry of a float64 array with $h = 10^{-5}$: a much smaller $h$ drowns the difference
-# $f(x + h e_i) - f(x - h e_i)$ in rounding error, a much larger one in the $h^2$ term; in float32 no
-# $h$ is good, so checks run in float64. It costs two evaluations of $f$ per entry: far too slow to
-# train with, fine to check on a small input. Compare the two gradients with
-# `rel_error(a, b)` $= \max_i |a_i - b_i| / (|a_i| + |b_i|)$, which does not depend on the gradient's
-# scale: **below $10^{-7}$ they agree**; $10^{-2}$ or more means a bug. Every later chapter checks
+# this for every entry of a float64 array with $h = 10^{-5}$. It nudges the entries of `x` **in place**
+# (and restores them) and calls `f(x)` each time, so `f` may ignore its argument and read `x` through
+# a closure: that is why the cell below passes `lambda _: cross_entropy(scores_check, labels_check)`.
+# A much smaller $h$ drowns the difference $f(x + h e_i) - f(x - h e_i)$ in rounding error, a much
+# larger one in the $h^2$ term; in float32 even the best $h$ (about $10^{-2}$) leaves a relative error
+# near $10^{-4}$, and $h = 10^{-4}$ makes a correct gradient look like a bug, so checks run in float64.
+# It costs two evaluations of $f$ per entry: far too slow to train with, fine to check on a small
+# input. Compare the two gradients with
+# `rel_error(a, b)` $= \max_i |a_i - b_i| / \max(10^{-8}, |a_i| + |b_i|)$ (the floor makes two zeros
+# agree), which does not depend on the gradient's scale: **below $10^{-7}$ they agree**; $10^{-2}$ or more means a bug. Every later chapter checks
 # its backward passes this way (chapter 03 extends it to whole layers).
 
 # %% demo=true
@@ -500,7 +509,7 @@ print("relative error, analytic vs numerical gradient:", rel_error(analytic, num
 # images it was not trained on. If those were the test images, the test accuracy would be the
 # best of several tries on that very set — an optimistic figure, no longer an estimate of how the
 # model does on new images. So the last 10 000 training images are held out as a **validation set**:
-# we watch and tune on it, and look at the test set once, at the very end.
+# we watch and tune on it, and use the test set only at the very end, to report, never to choose.
 
 # %%
 FULL_RUN = False  # True: all 50 000 training images and 10 epochs (about 10 s more)
@@ -522,7 +531,7 @@ image_grid(x_train[:20], titles=[f"label {k}" for k in t_train[:20]], ncols=10, 
 # $$ \frac{\partial L}{\partial W} = X^\top dA \;\; (D, C), \qquad
 #    \frac{\partial L}{\partial b} = \sum_n dA_{n\cdot} \;\; (C,). $$
 #
-# ($dA$ already carries the $\frac1N$: do not average again.) Computing the gradient on all 60 000
+# ($dA$ already carries the $\frac1N$: do not average again.) Computing the gradient on all 50 000 training
 # images for every step is slow and unnecessary; *mini-batch* gradient descent estimates it from a
 # small random batch instead, and makes one update per batch. One pass over the whole training set
 # is an *epoch*. Precisely — the hidden test replays exactly this procedure:
@@ -761,12 +770,13 @@ print(f"chosen: learning rate {best_lr}. Its test accuracy, looked at once: {tes
       f"on {len(x_test)} test images")
 
 # %% [markdown]
-# With $0.05$ the model is still far from its best after 5 epochs; with $5$ the steps are so large
+# With $0.05$ the model is still behind after 5 epochs, its steps ten times smaller; with $5$ the steps are so large
 # that each batch undoes part of what the previous ones learned; $0.5$ wins on validation. Its test
 # accuracy, printed last, is close to its validation accuracy, as it should be: neither set was used to
-# fit the weights, and the test set was not used to choose either. That test figure is the one to
-# quote: not bad for a model that only draws one straight boundary per class. (With `FULL_RUN` the
-# same choice wins and the figures rise by about a point; the multilayer perceptron of chapter 03 does
+# fit the weights, and the test set was not used to choose either. (The winner's validation figure is
+# itself a little optimistic, the best of three tries; that is why the test figure is the one to
+# quote.) Not bad for a model that only draws one straight boundary per class. (With `FULL_RUN` the
+# same choice wins and the figures rise by one to two points; the multilayer perceptron of chapter 03 does
 # better on the same 10 000 images.)
 #
 # ### What the model has learned
@@ -797,8 +807,8 @@ image_grid(x_test[:20], ncols=10, size=1.1,
 # ## 6. Why the numerics matter
 #
 # Run this to see what the naive formulas do with the kind of scores a badly scaled network produces.
-# (The cell silences NumPy's overflow and invalid-value warnings with `np.errstate`; delete that line
-# to see them.) The naive softmax returns `nan`, which would flow through the gradient
+# (The cell silences NumPy's warnings — an overflow in `exp`, an invalid `inf / inf` and a division by
+# zero in `log(0)` — with `np.errstate(all="ignore")`; change `"ignore"` to `"warn"` to see them.) The naive softmax returns `nan`, which would flow through the gradient
 # $(\operatorname{softmax} - T)/N$ into every weight of the next update; the naive log-softmax returns
 # `-inf`, which makes the logged loss infinite.
 
@@ -847,7 +857,7 @@ print("np.log(softmax([0, -1000])):", naive_log_softmax, "   your log_softmax:",
 # - Softmax regression $A = XW + b$ trained with mini-batch gradient descent reaches about 91 % on
 #   MNIST from 10 000 training images, and its weights are one template per digit.
 # - Settings are chosen on a validation set held out from the training images; the test set is
-#   looked at once, at the end.
+#   used only at the end, to report.
 #
 # These functions are provided to later chapters as `provided.softmax`. Next, in **03 — multilayer
 # perceptron and backpropagation**, hidden layers between the pixels and the softmax, trained on the

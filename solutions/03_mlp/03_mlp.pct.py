@@ -8,7 +8,8 @@
 # 2. check any layer's backward pass against a numerical gradient, and read the relative error;
 # 3. stack layers into a `Model` that predicts, computes the loss and its gradient by
 #    backpropagation, measures accuracy in memory-bounded batches, and saves and loads its weights;
-# 4. train a two-hidden-layer network on MNIST and look at the digits it gets wrong.
+# 4. explain why hidden layers need a nonlinear activation (XOR, two moons);
+# 5. train a two-hidden-layer network on MNIST and look at the digits it gets wrong.
 #
 # **How this notebook is graded.** Each exercise is a cell with `raise NotImplementedError()`: replace
 # that line with your code (in a class, replace it inside each method) and run the cell. The cell
@@ -23,10 +24,13 @@
 # separate classes that a hyperplane separates. The four points of XOR — $(0, 0)$ and $(1, 1)$ in one
 # class, $(0, 1)$ and $(1, 0)$ in the other — already defeat it: any line that puts both points of
 # one class on its side puts a point of the other class there too. Stacking affine layers does not
-# help by itself: $W_2(W_1 x + b_1) + b_2 = (W_2 W_1)\,x + (W_2 b_1 + b_2)$ is again one affine
-# function, with the same straight boundaries. What breaks the collapse is a *nonlinear* activation
+# help by itself: with examples as rows, as everywhere in this course,
+# $(X W_1 + b_1)\, W_2 + b_2 = X\,(W_1 W_2) + (b_1 W_2 + b_2)$ is again one affine function, with the
+# same straight boundaries. What breaks the collapse is a *nonlinear* activation
 # between the layers, such as ReLU: then every hidden layer bends the space the next one draws its
-# lines in. Section 10 shows the difference on two interleaving half-moons before training on MNIST.
+# lines in. For XOR two ReLUs are enough: with $h = (\operatorname{ReLU}(x_1 + x_2),\
+# \operatorname{ReLU}(x_1 + x_2 - 1))$, the output $h_1 - 2h_2$ is 0, 1, 1, 0 on $(0, 0)$, $(0, 1)$,
+# $(1, 0)$, $(1, 1)$. Section 10 shows the difference on two interleaving half-moons before training on MNIST.
 #
 # **What you already have.** Chapter 02's softmax, log-softmax and cross-entropy are provided, solved,
 # in the package `provided` next to this notebook (`from provided.softmax import ...`).
@@ -43,6 +47,8 @@
 # | $A$ $(N, C)$; $\hat Y = \operatorname{softmax}(A)$ | scores; predicted probabilities, entries $\hat y_{nk}$ |
 # | $t$ $(N,)$ / $T$ $(N, C)$ | integer labels $0, \dots, C-1$ / the same labels one-hot |
 # | $f$, $f'$, $\alpha$ | an activation, its derivative, the slope of Leaky ReLU and the scale of ELU |
+# | $\sigma$ | the sigmoid $1/(1 + e^{-x})$ (chapter 05 uses $\sigma$ for a standard deviation and writes the sigmoid out) |
+# | `loss_layer.y` | $\hat Y$ in code (the DLFS book's attribute name) |
 # | $\eta$ | learning rate (`lr`) |
 
 # %% export=true
@@ -702,7 +708,8 @@ check_close(call(layer.backward, name="SoftmaxWithLoss.backward"), [[0.5, -0.5, 
 #   central differences, a correct backward pass gives **below $10^{-7}$** (typically $10^{-11}$ to
 #   $10^{-9}$; gradients with many tiny entries, such as the softmax loss's, come closer to $10^{-7}$,
 #   and the graders accept up to $10^{-6}$); **$10^{-2}$ or more means a bug**. In between, look
-#   closer: an input near a kink (ReLU at 0), float32 data, or a small mistake.
+#   closer: an input near a kink (ReLU at 0), a layer that computes in float32 internally, or a small
+#   mistake.
 #
 # A random `dout` matters: with `dout` = all ones, a backward that ignores `dout` would pass.
 #
@@ -1518,7 +1525,7 @@ decision_boundaries(moons_models, x_moons, t_moons, title="two moons: what each 
 # The graded run below trains a 784-100-100-10 MLP with exactly chapter 02's settings — the same
 # 10 000 training images, learning rate 0.5, batches of 100, 5 epochs — so the two models can be
 # compared directly. The monitor shows the loss on 1000 training images and the accuracy on 1000
-# validation images; the test set is looked at once, at the end. Set `FULL_RUN = True` to train on
+# validation images; the test set is used only at the end, to report, never to choose. Set `FULL_RUN = True` to train on
 # all 50 000 training images for 10 epochs (about a minute). Set it back to `False` before you
 # submit — the grader gives each cell 60 seconds.
 

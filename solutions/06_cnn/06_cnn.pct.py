@@ -1081,7 +1081,8 @@ def train_conv_net(net, optimizer, x, t, epochs, batch_size=100, seed=0, monitor
             optimizer.update(net.params, net.gradient(x_batch, t_batch))
             # The loss layer kept this batch's softmax probabilities (N, 10): the loss and the batch
             # accuracy come from them, without a second forward pass. A probability that underflowed
-            # to 0 would give log 0 = -inf (chapter 02), hence the floor at the smallest float.
+            # to 0 would give log 0 = -inf (chapter 02), hence the floor at the smallest normal float
+            # (that step's logged loss is then capped near 708).
             probabilities = net.loss_layer.y
             true_class = probabilities[np.arange(len(t_batch)), t_batch]
             losses.append(float(-np.mean(np.log(np.maximum(true_class, np.finfo(true_class.dtype).tiny)))))
@@ -1202,8 +1203,8 @@ ConvolutionExplorer(x_test[0, 0], convolve)
 # same gradients (a test checks them against this chapter's network to $10^{-10}$ in float64), in a
 # fraction of the time. `python benchmarks/cnn_train_step.py` times one training step (batch 100) of
 # your kind of network, of the fast reference and, if it is installed, of the same network in PyTorch
-# on the same CPU; `benchmarks/README.md` records what it measured on the course's test machine,
-# where the fast reference beat PyTorch. It owes that to seven ideas, none of them exotic:
+# on the same CPU, and prints last `ratio fast/pytorch` (below 1: the fast reference is faster). The
+# fast reference owes its speed to seven ideas, none of them exotic:
 #
 # 1. **float32.** Half the bytes to move and twice the numbers per vector instruction; 24 bits of
 #    mantissa are plenty for training (not for numerical gradient checks — keep float64 there).

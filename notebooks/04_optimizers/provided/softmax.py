@@ -13,7 +13,7 @@ def softmax(x):
         x: (N, C) or (C,) scores.
 
     Returns:
-        y: same shape as x; each row (the last axis) is positive and sums to 1.
+        probabilities: same shape as x; each row (the last axis) is positive and sums to 1.
     """
     z = x - np.max(x, axis=-1, keepdims=True)
     e = np.exp(z)
@@ -62,11 +62,11 @@ def cross_entropy_grad(scores, t):
         dscores: (N, C), (softmax(scores) - onehot(t)) / N.
     """
     n = scores.shape[0]
-    y = softmax(scores)
+    probabilities = softmax(scores)
     t = np.asarray(t)
     if t.ndim == 1:
-        onehot = np.zeros_like(y)
+        onehot = np.zeros_like(probabilities)
         onehot[np.arange(n), t] = 1.0
     else:
         onehot = t
-    return (y - onehot) / n
+    return (probabilities - onehot) / n
