@@ -1278,12 +1278,12 @@ plot_curves({label: [accuracy for accuracy, _ in curve] for label, curve in bn_c
 
 # %% [markdown]
 # Without batch normalization, $\sigma = 0.01$ does not train at all: the training accuracy is
-# 0.117 after 5 epochs and after 20, and the loss stays at 2.301 — about $\ln 10 \approx 2.303$, the
-# loss of a uniform guess over ten classes — because the signal and its gradients vanish in the deep
-# stack (section 1). With `BatchNorm`, the same initial weights train: 0.852 after 5 epochs, 1.000
-# after 20. With He initialization both networks train, and the one with batch normalization is still
-# faster: 0.745 against 0.502 after 5 epochs, 0.967 against 0.851 after 20. Batch normalization makes
-# training much less sensitive to the scale of the initial weights.
+# 0.117 after 5 epochs and after 20, and the loss after 20 epochs is 2.301 — about
+# $\ln 10 \approx 2.303$, the loss of a uniform guess over ten classes — because the signal and its
+# gradients vanish in the deep stack (section 1). With `BatchNorm`, the same initial weights train:
+# 0.852 after 5 epochs, 1.000 after 20. With He initialization both networks train, and the one with
+# batch normalization is still faster: 0.745 against 0.502 after 5 epochs, 0.967 against 0.851 after
+# 20. Batch normalization makes training much less sensitive to the scale of the initial weights.
 
 # %% [markdown]
 # ## Summary
