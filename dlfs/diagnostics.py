@@ -7,7 +7,7 @@ no solution of any exercise.
 
 - :func:`activation_histograms` — one row of per-layer histograms per setting;
 - :func:`gradient_norms_figure` — ||dW|| per layer, one line per setting;
-- :func:`train_test_curves` / :func:`overfitting_figure` — train vs test accuracy (and loss);
+- :func:`train_val_curves` / :func:`overfitting_figure` — train vs validation accuracy (and loss);
 - :class:`InitExplorer` — widgets choosing the initialization and the activation,
   redrawing the histograms computed by a function you pass in;
 - :class:`RegularizationExplorer` — sliders for the weight decay λ and the drop rate
@@ -121,24 +121,27 @@ def gradient_norms_figure(norms, title="gradient norm per layer", ylabel="‖dW�
 _METRICS = {"acc": "accuracy", "loss": "loss"}
 
 
-def train_test_curves(ax, history, metric="acc", label="", color="C0", faded=False):
-    """Draw one run's train (solid) and test (dashed) curves per epoch on ``ax``.
+_SPLITS = (("train", "train", "-"), ("val", "validation", "--"))
+
+
+def train_val_curves(ax, history, metric="acc", label="", color="C0", faded=False):
+    """Draw one run's train (solid) and validation (dashed) curves per epoch on ``ax``.
 
     Args:
-        history: mapping with "train_<metric>" and "test_<metric>" lists (one value per epoch).
+        history: mapping with "train_<metric>" and "val_<metric>" lists (one value per epoch).
         metric: "acc" or "loss".
     """
     alpha = 0.35 if faded else 1.0
     width = 1.0 if faded else 1.6
-    for split, style in (("train", "-"), ("test", "--")):
+    for split, name, style in _SPLITS:
         values = history.get(f"{split}_{metric}", [])
         ax.plot(np.arange(1, len(values) + 1), values, style, color=color, alpha=alpha, lw=width,
-                label=f"{label} {split}".strip())
+                label=f"{label} {name}".strip())
 
 
 def _metrics(histories):
     """The metrics every history records: accuracy always, the loss when present."""
-    return ["acc"] + (["loss"] if all("train_loss" in h and "test_loss" in h for h in histories) else [])
+    return ["acc"] + (["loss"] if all("train_loss" in h and "val_loss" in h for h in histories) else [])
 
 
 def _style(ax, metric):
@@ -158,19 +161,19 @@ def _run_title(key):
 
 
 def _gap(history):
-    train, test = history.get("train_acc", []), history.get("test_acc", [])
-    if not train or not test:
+    train, val = history.get("train_acc", []), history.get("val_acc", [])
+    if not train or not val:
         return float("nan")
-    return float(train[-1]) - float(test[-1])
+    return float(train[-1]) - float(val[-1])
 
 
-def overfitting_figure(runs, keys=None, title="300 MNIST training images: train vs test"):
-    """Train/test curves of several runs side by side (a static comparison): accuracy in the first
+def overfitting_figure(runs, keys=None, title="train vs validation"):
+    """Train/validation curves of several runs side by side (a static comparison): accuracy in the first
     row, and the loss in a second row when the histories record it.
 
     Args:
-        runs: mapping (weight decay λ, drop rate) -> history with "train_acc" and "test_acc" (and
-            optionally "train_loss" and "test_loss"), one value per epoch.
+        runs: mapping (weight decay λ, drop rate) -> history with "train_acc" and "val_acc" (and
+            optionally "train_loss" and "val_loss"), one value per epoch.
         keys: the runs to show, in order (default: all).
 
     Returns:
@@ -184,7 +187,7 @@ def overfitting_figure(runs, keys=None, title="300 MNIST training images: train 
         for i, key in enumerate(keys):
             ax = axes[row, i]
             history = runs[key]
-            train_test_curves(ax, history, metric, color=f"C{i}")
+            train_val_curves(ax, history, metric, color=f"C{i}")
             _style(ax, metric)
             if row == 0:
                 ax.set_title(f"{_run_title(key)}\nfinal accuracy gap {_gap(history):.2f}", fontsize=9)
@@ -238,8 +241,8 @@ class RegularizationExplorer(Explorer):
     """Sliders for the weight decay λ and the drop rate over precomputed training runs.
 
     Args:
-        runs: mapping (λ, drop rate) -> history with "train_acc" and "test_acc" (per epoch), and
-            optionally "train_loss" and "test_loss" (then a second panel shows the loss).
+        runs: mapping (λ, drop rate) -> history with "train_acc" and "val_acc" (per epoch), and
+            optionally "train_loss" and "val_loss" (then a second panel shows the loss).
             Every combination of the λ values and drop rates present should be a key; a missing
             combination is drawn as an empty panel saying so.
         baseline: the key drawn faded for comparison (default (0, 0) if present).
@@ -283,17 +286,17 @@ class RegularizationExplorer(Explorer):
         axes = fig.subplots(1, len(metrics), squeeze=False)[0]
         for ax, metric in zip(axes, metrics):
             if self.baseline is not None and self.baseline != key and self.baseline in self.runs:
-                train_test_curves(ax, self.runs[self.baseline], metric, label="no regularization",
+                train_val_curves(ax, self.runs[self.baseline], metric, label="no regularization",
                                   color="gray", faded=True)
             if history is None:
                 ax.text(0.5, 0.5, f"no run computed for\n{_run_title(key)}", ha="center", va="center",
                         transform=ax.transAxes)
             else:
-                train_test_curves(ax, history, metric, label="this run", color="C0")
+                train_val_curves(ax, history, metric, label="this run", color="C0")
             _style(ax, metric)
         if history is None:
             fig.suptitle(_run_title(key))
         else:
             fig.suptitle(f"{_run_title(key)}: final accuracy train {history['train_acc'][-1]:.2f}, "
-                         f"test {history['test_acc'][-1]:.2f}")
+                         f"validation {history['val_acc'][-1]:.2f}")
         self._set_figure(fig, {"key": key, "history": history})

@@ -44,12 +44,12 @@ def test_gradient_norms_figure_one_panel_per_activation_one_line_per_setting():
     assert len(single.axes) == 1
 
 
-def _history(train_end, test_end, epochs=5, loss=False):
+def _history(train_end, val_end, epochs=5, loss=False):
     history = {"train_acc": list(np.linspace(0.1, train_end, epochs)),
-               "test_acc": list(np.linspace(0.1, test_end, epochs))}
+               "val_acc": list(np.linspace(0.1, val_end, epochs))}
     if loss:
         history["train_loss"] = list(np.linspace(2.0, 1.0 - train_end, epochs))
-        history["test_loss"] = list(np.linspace(2.0, 1.5 - test_end, epochs))
+        history["val_loss"] = list(np.linspace(2.0, 1.5 - val_end, epochs))
     return history
 
 
@@ -60,10 +60,12 @@ RUNS = {(0.0, 0.0): _history(1.0, 0.7), (0.1, 0.0): _history(0.9, 0.72),
 def test_overfitting_figure_has_a_panel_per_run():
     fig = overfitting_figure(RUNS, keys=[(0.0, 0.0), (0.0, 0.5)])
     assert len(fig.axes) == 2
-    train, test = fig.axes[1].lines
+    train, val = fig.axes[1].lines
     np.testing.assert_allclose(train.get_ydata(), RUNS[(0.0, 0.5)]["train_acc"])
-    np.testing.assert_allclose(test.get_ydata(), RUNS[(0.0, 0.5)]["test_acc"])
+    np.testing.assert_allclose(val.get_ydata(), RUNS[(0.0, 0.5)]["val_acc"])
+    assert [line.get_label() for line in fig.axes[1].lines] == ["train", "validation"]
     assert "drop rate 0.5" in fig.axes[1].get_title()
+    assert "final accuracy gap 0.09" in fig.axes[1].get_title()      # 0.8 train - 0.71 validation
 
 
 def test_init_explorer_redraws_with_the_chosen_setting():
@@ -126,13 +128,16 @@ def test_regularization_explorer_sliders_redraw_the_chosen_run():
     # faded baseline (train, test) first, then the chosen run's train and test curves
     assert len(lines) == 4
     np.testing.assert_allclose(lines[2].get_ydata(), RUNS[(0.1, 0.0)]["train_acc"])
-    np.testing.assert_allclose(lines[3].get_ydata(), RUNS[(0.1, 0.0)]["test_acc"])
+    np.testing.assert_allclose(lines[3].get_ydata(), RUNS[(0.1, 0.0)]["val_acc"])
     np.testing.assert_allclose(lines[0].get_ydata(), RUNS[(0.0, 0.0)]["train_acc"])
 
     explorer.rate.value = 0.5
     assert explorer.drawn["key"] == (0.1, 0.5)
-    np.testing.assert_allclose(explorer.figure.axes[0].lines[3].get_ydata(), RUNS[(0.1, 0.5)]["test_acc"])
+    np.testing.assert_allclose(explorer.figure.axes[0].lines[3].get_ydata(), RUNS[(0.1, 0.5)]["val_acc"])
     assert "drop rate 0.5" in explorer.figure.get_suptitle()
+    assert "validation 0.55" in explorer.figure.get_suptitle()
+    assert [line.get_label() for line in explorer.figure.axes[0].lines] == [
+        "no regularization train", "no regularization validation", "this run train", "this run validation"]
 
     explorer.lam.value = 0.0
     explorer.rate.value = 0.0
@@ -155,11 +160,11 @@ def test_regularization_explorer_shows_the_loss_when_recorded():
     explorer.lam.value = 0.01
     loss_lines = explorer.figure.axes[1].lines
     np.testing.assert_allclose(loss_lines[2].get_ydata(), runs[(0.01, 0.0)]["train_loss"])
-    np.testing.assert_allclose(loss_lines[3].get_ydata(), runs[(0.01, 0.0)]["test_loss"])
+    np.testing.assert_allclose(loss_lines[3].get_ydata(), runs[(0.01, 0.0)]["val_loss"])
     assert explorer.figure.axes[1].get_ylabel() == "loss"
     fig = overfitting_figure(runs)
     assert len(fig.axes) == 4
-    np.testing.assert_allclose(fig.axes[3].lines[1].get_ydata(), runs[(0.01, 0.0)]["test_loss"])
+    np.testing.assert_allclose(fig.axes[3].lines[1].get_ydata(), runs[(0.01, 0.0)]["val_loss"])
 
 
 def test_regularization_explorer_initial_setting():

@@ -8,9 +8,11 @@
 #    gradients shrink, and how Xavier (for sigmoid/tanh) and He (for ReLU) keep them alive;
 # 3. add L2 weight decay to a loss and to its gradient — to the weights, not to the biases;
 # 4. write inverted dropout as a layer with a train/test switch, and explain where its scaling goes;
-# 5. write a batch-normalization layer, forward and backward, with running statistics for test time;
-# 6. read an overfitting experiment: train and test accuracy on 300 MNIST images, with and without
-#    regularization.
+# 5. write a batch-normalization layer, forward and backward — the backward pass by walking back
+#    through its computational graph — with running statistics for test time, and see it train a
+#    badly initialized network;
+# 6. read an overfitting experiment: train and validation accuracy on 300 MNIST images, with and
+#    without regularization; choose the setting on the validation set and look at the test set once.
 #
 # **How this notebook is graded.** Each exercise is a cell with `raise NotImplementedError()`: replace
 # that line with your code and run the cell, then run the test cell below it. The tests you see are a
@@ -37,6 +39,7 @@ from dlfs.diagnostics import (InitExplorer, RegularizationExplorer, activation_h
 from dlfs.gradcheck import numerical_gradient, numerical_gradient_array, rel_error
 from dlfs.grading import (GradingError, call, check_close, check_finite, check_gradient, check_length,
                           check_scalar, check_shape, replaced, unchanged)
+from dlfs.monitor import plot_curves
 from provided.mlp import Affine, Model, ReLU, Sigmoid, SoftmaxWithLoss
 from provided.optimizers import SGD, minibatches
 
@@ -411,7 +414,11 @@ InitExplorer(lambda init, activation: five_layer_activations(INITS[init], ACTIVA
 # drops towards layer 1, the first layers barely learn.
 
 # %% demo=true
-(x_train, t_train), (x_test, t_test) = load_mnist(n_train=300, n_test=500, dtype=np.float64)
+# Three disjoint splits: 300 training images; a validation split (the last 10 000 of MNIST's 60 000
+# training images, of which we use the first 1000) to compare settings; the 10 000 test images, which
+# this notebook looks at once, at the very end of section 2.
+(x_train, t_train), (x_val, t_val), (x_test, t_test) = load_mnist(n_train=300, n_validation=10_000, dtype=np.float64)
+x_val, t_val = x_val[:1000], t_val[:1000]
 
 
 def deep_network(init, activation, sizes=(784, 100, 100, 100, 100, 100, 10), drop_rate=0.0, seed=0):
@@ -436,16 +443,21 @@ with np.errstate(over="ignore"):
     norms = {activation: {label: weight_gradient_norms(deep_network(init, layer), x_train, t_train)
                           for label, init in INITS.items()}
              for activation, layer in ACTIVATIONS.items()}
+for activation, by_init in norms.items():
+    for label, values in by_init.items():
+        print(f"{activation:7s} {label:8s} ‖dL/dW‖ of layers 1-6: " + "  ".join(f"{v:8.1e}" for v in values)
+              + f"   layer 6 / layer 1: {values[-1] / values[0]:8.1e}")
 gradient_norms_figure(norms, title="‖dL/dW‖ per layer at initialization (300 MNIST images)")
 
 # %% [markdown]
-# With the sigmoid the gradient shrinks towards the input for *every* initialization — by a factor
-# of about 4 per layer with Xavier or He, because the sigmoid's derivative is at most $1/4$ — and with
+# With the sigmoid the gradient shrinks towards the input for *every* initialization: with Xavier or
+# He, layer 1's gradient is 180 to 600 times smaller than layer 6's (the last column), because each
+# sigmoid multiplies the gradient by its derivative, which is at most $1/4$; with
 # $\sigma = 0.01$ it all but disappears (about $10^{-8}$ at layer 1). With ReLU, whose derivative is
-# 1 where it is active, He keeps the norms level from layer to layer; $\sigma = 0.01$ makes them about
-# a million times smaller, and $\sigma = 1$ tens of thousands of times larger, so that a single SGD
-# step would throw the weights far away. This is one reason why deep networks use ReLU with He
-# initialization.
+# 1 where it is active, He keeps the norms level from layer to layer (between about 0.4 and 1);
+# $\sigma = 0.01$ gives norms of about $10^{-6}$, some $10^5$ to $10^6$ times smaller, and $\sigma = 1$
+# norms of several $10^4$, so that a single SGD step would throw the weights far away. This is one
+# reason why deep networks use ReLU with He initialization.
 
 # %% [markdown]
 # ## 2. Overfitting, and two remedies
@@ -712,23 +724,45 @@ if not np.any(out4 == 0):
 # %% [markdown]
 # ### The overfitting experiment
 #
-# 300 MNIST training images, 500 test images, a 784–50–50–50–10 ReLU network with He
-# initialization, plain SGD (learning rate 0.1) on mini-batches of 100. The training loop below
-# (given) adds your weight decay to the gradients; dropout is a `Dropout` layer after each ReLU.
-# After every epoch we measure, in test mode, the accuracy and the cross-entropy on the 300 training
-# images and on the 500 test images.
+# **Validation, not test.** To compare settings we measure them on images the network was not
+# trained on. If we chose $\lambda$ and the drop rate by looking at the *test* images, the test
+# accuracy of the chosen setting would no longer estimate the accuracy on new images: the setting
+# would have been fitted to the test set. So we compare settings on a **validation** split (1000 of
+# the images `load_mnist` held out of the training set), choose one, and evaluate that one on the test
+# set once, at the end of this section.
 #
-# The default path trains four short runs of 30 epochs — no regularization, L2 only
-# ($\lambda = 0.1$), dropout only ($p = 0.5$), both. Set `FULL_RUN = True` to train a grid of 25
-# settings for 150 epochs each (one to a few minutes) and explore it with the sliders.
+# **Wrong labels.** MNIST's labels are almost all right; the labels of real data sets often are not.
+# Memorising does the most harm when what is memorised is wrong, so we make that happen: the labels
+# of 60 of the 300 training images (20 %) are replaced by another digit drawn at random. The
+# validation and test labels stay right. A network that memorises its training set learns these 60
+# wrong answers too; a network that cannot memorise everything has to follow what most images agree
+# on.
+#
+# The set-up: a 784–50–50–50–10 ReLU network with He initialization, plain SGD (learning rate 0.1)
+# on mini-batches of 100, 100 epochs. The training loop below (given) adds your weight decay to the
+# gradients; dropout is a `Dropout` layer after each ReLU. After every epoch we measure, in test mode,
+# the accuracy and the cross-entropy on the 300 training images (with the labels it is trained on)
+# and on the 1000 validation images. Each line printed below also counts how many of the 60 wrong
+# labels the trained network reproduces.
+#
+# The default path trains four runs: no regularization, L2 only ($\lambda = 0.03$), dropout only
+# ($p = 0.3$), both. Set `FULL_RUN = True` to train a grid of 25 settings (about a minute) and
+# explore it with the sliders.
 
 # %% demo=true
-FULL_RUN = False  # True: the full grid of 25 runs, 150 epochs each (one to a few minutes)
+FULL_RUN = False  # True: a grid of 25 settings of (λ, drop rate), 100 epochs each (about a minute)
 
+LAMBDA, DROP_RATE, EPOCHS = 0.03, 0.3, 100    # the regularized runs of the default path
 if FULL_RUN:
-    LAMBDAS, DROP_RATES, EPOCHS = (0.0, 0.01, 0.03, 0.1, 0.3), (0.0, 0.1, 0.2, 0.3, 0.5), 150
+    LAMBDAS, DROP_RATES = (0.0, 0.003, 0.01, 0.03, 0.1), (0.0, 0.1, 0.2, 0.3, 0.5)
 else:
-    LAMBDAS, DROP_RATES, EPOCHS = (0.0, 0.1), (0.0, 0.5), 30
+    LAMBDAS, DROP_RATES = (0.0, LAMBDA), (0.0, DROP_RATE)
+
+# 60 of the 300 training labels replaced by another digit, drawn at random (t_train keeps the right ones)
+rng = np.random.default_rng(0)
+relabelled = rng.choice(len(t_train), size=60, replace=False)
+t_noisy = t_train.copy()
+t_noisy[relabelled] = (t_train[relabelled] + rng.integers(1, 10, size=60)) % 10
 
 cross_entropy = SoftmaxWithLoss()   # only to measure the loss of given scores
 
@@ -739,56 +773,109 @@ def evaluate(model, x, t):
     return float(np.mean(scores.argmax(axis=1) == t)), float(cross_entropy.forward(scores, t))
 
 
-def fit(model, lam, epochs, lr=0.1, batch_size=100, seed=0):
-    """SGD with L2 weight decay; returns the train and test accuracy and loss after every epoch."""
+def fit(model, lam, labels, epochs=EPOCHS, lr=0.1, batch_size=100, seed=0):
+    """SGD with L2 weight decay on (x_train, labels); the train and validation accuracy and loss per epoch."""
     optimizer = SGD(lr=lr)
-    history = {"train_acc": [], "test_acc": [], "train_loss": [], "test_loss": []}
+    history = {"train_acc": [], "val_acc": [], "train_loss": [], "val_loss": []}
     for epoch in range(epochs):
-        for x_batch, t_batch in minibatches(x_train, t_train, batch_size, seed=seed + epoch):
+        for x_batch, t_batch in minibatches(x_train, labels, batch_size, seed=seed + epoch):
             grads = l2_gradients(model.params, model.gradient(x_batch, t_batch), lam)
             optimizer.update(model.params, grads)
-        for split, x, t in (("train", x_train, t_train), ("test", x_test, t_test)):
+        for split, x, t in (("train", x_train, labels), ("val", x_val, t_val)):
             accuracy, loss = evaluate(model, x, t)
             history[f"{split}_acc"].append(accuracy)
             history[f"{split}_loss"].append(loss)
     return history
 
 
-histories = {}
+def report(key, history):
+    """One line: the final train accuracy; the final, best and lowest validation accuracy and loss."""
+    best, lowest = int(np.argmax(history["val_acc"])), int(np.argmin(history["val_loss"]))
+    return (f"λ = {key[0]:<5g} p = {key[1]:<4g} train acc {history['train_acc'][-1]:.3f} | "
+            f"val acc {history['val_acc'][-1]:.3f}, best {history['val_acc'][best]:.3f} (epoch {best + 1:3d}) | "
+            f"val loss {history['val_loss'][-1]:.2f}, lowest {history['val_loss'][lowest]:.2f} (epoch {lowest + 1:3d})")
+
+
+histories, networks = {}, {}
 for lam in LAMBDAS:
     for drop_rate in DROP_RATES:
-        model = deep_network(he_normal, ReLU, sizes=(784, 50, 50, 50, 10), drop_rate=drop_rate)
-        history = histories[(lam, drop_rate)] = fit(model, lam, EPOCHS)
-        print(f"λ = {lam:<5g} drop rate = {drop_rate:<4g}  train accuracy {history['train_acc'][-1]:.3f}"
-              f"  test accuracy {history['test_acc'][-1]:.3f}")
+        model = networks[(lam, drop_rate)] = deep_network(he_normal, ReLU, sizes=(784, 50, 50, 50, 10), drop_rate=drop_rate)
+        history = histories[(lam, drop_rate)] = fit(model, lam, t_noisy)
+        learned = int(np.sum(model.predict(x_train[relabelled]).argmax(axis=1) == t_noisy[relabelled]))
+        print(report((lam, drop_rate), history) + f" | wrong labels learned {learned}/60")
 runs = histories   # {(λ, drop rate): history}, defined only once every run has finished
 
 # %% demo=true
-overfitting_figure(runs, keys=[(0.0, 0.0), (0.1, 0.0), (0.0, 0.5)])
+overfitting_figure(runs, keys=[(0.0, 0.0), (LAMBDA, 0.0), (0.0, DROP_RATE), (LAMBDA, DROP_RATE)],
+                   title="300 MNIST training images, 60 of them mislabelled: train vs validation")
 
 # %% [markdown]
-# Without regularization the training accuracy ends at 0.997 after 30 epochs while the test accuracy
-# stalls about 25 points lower (the cell above prints both): the network has memorised the 300
-# images, and its training loss heads for 0 while the test loss stops falling. In 30 epochs,
-# $\lambda = 0.1$ keeps the training accuracy below 90 % and the gap shrinks a little — but the test
-# accuracy is lower too: this much decay makes the network underfit. Dropout with $p = 0.5$
-# learns much more slowly (every step trains a random half of the network); after 30 epochs both its
-# accuracies are still climbing. Its gap is smaller only because it has not learned the training set
-# yet: an under-trained network, not a better-generalizing one. Both at once barely learn in 30 epochs.
+# Without regularization the network fits its training labels almost perfectly (train accuracy
+# 0.997), the wrong ones included: it has learned 59 of the 60 wrong labels. Its validation accuracy
+# is best early (0.686 at epoch 19) and then falls to 0.631, and its validation loss, lowest at epoch
+# 31 (1.09), climbs to 1.62: the network grows ever more confident of answers it memorised. Weight
+# decay and dropout each make memorising harder. Their training accuracy stays lower (0.947 with
+# $\lambda = 0.03$, 0.940 with $p = 0.3$), they learn fewer of the wrong labels (45 and 43 of 60),
+# and both end with a higher validation accuracy (0.658 and 0.696) and a much lower validation loss
+# (1.13 and 1.10). Both together learn only 24 of the wrong labels and end at 0.694.
 #
-# What longer training shows (`FULL_RUN = True`, 150 epochs, as measured on this network): the
-# unregularized test loss starts to *climb* again after about 40 epochs while its training loss goes
-# to 0 — the network grows ever more confident on images it memorised — whereas a mild
-# $\lambda = 0.01$ holds the test loss down and ends with a slightly higher test accuracy; dropout
-# with $p = 0.5$ gets close to the others by the end; $\lambda = 0.3$ shrinks the weights so hard
-# that the network collapses to chance. On 300 images no setting raises the test accuracy by much:
-# regularization trades training fit for a smaller gap and a better-behaved loss, but it cannot
-# create information the data do not hold.
+# The curves also show a third remedy. The unregularized network was at its best on the validation
+# images around epoch 19; stopping the training there — **early stopping**: keep the weights of the
+# epoch with the best validation score — would have kept 0.686, about what the regularized runs
+# reach after 100 epochs. The stopping epoch is one more setting chosen on the validation set.
+#
+# Is regularization always better? The cell below trains the first and the last of these settings
+# again, on the *right* labels.
+
+# %% demo=true
+clean = {key: fit(deep_network(he_normal, ReLU, sizes=(784, 50, 50, 50, 10), drop_rate=key[1]), key[0], t_train)
+         for key in [(0.0, 0.0), (LAMBDA, DROP_RATE)]}
+for key, history in clean.items():
+    print("right labels: " + report(key, history))
+
+# %% [markdown]
+# With the right labels the unregularized network again fits its 300 images (train accuracy 1.000),
+# but memorising right labels costs little: it ends at a validation accuracy of 0.775, and
+# $\lambda = 0.03$ with $p = 0.3$ ends *lower*, at 0.717, although its validation loss is lower (0.80
+# against 0.89). On clean labels this much regularization costs more fit than it saves. How much to
+# regularize depends on the data and the network — that is why $\lambda$ and $p$ are tuned, and
+# tuned on a validation split.
+#
+# What the full grid shows (`FULL_RUN = True`; the cell above then prints one line per setting; as
+# measured on this network): on the wrong labels, every setting with $\lambda \le 0.03$ and
+# $p \le 0.3$ ends with a lower validation loss than no regularization, and all of them but the two
+# mildest (no dropout with $\lambda = 0.003$ or $0.01$: 0.629 and 0.633, against 0.631) with a higher
+# validation accuracy. Stronger settings underfit: with $p = 0.5$ or $\lambda = 0.1$ the training
+# accuracy stays at 0.8 or below, and $\lambda = 0.1$ with $p \ge 0.3$ hardly learns at all. The
+# highest final validation accuracy of the grid, 0.696, is the default path's dropout run
+# ($\lambda = 0$, $p = 0.3$).
 #
 # Explore the runs with the sliders (the faded curves are the run without regularization):
 
 # %% demo=true
-RegularizationExplorer(runs, initial=(LAMBDAS[1], 0.0)).show()
+RegularizationExplorer(runs, initial=(LAMBDA, 0.0)).show()
+
+# %% [markdown]
+# ### Choosing on validation, testing once
+#
+# Now we choose: the run with the highest validation accuracy at the end of training. Then, and only
+# then, we evaluate that one network on the 10 000 test images — the first and only time this
+# notebook looks at them.
+
+# %% demo=true
+chosen = max(runs, key=lambda key: runs[key]["val_acc"][-1])
+test_accuracy, test_loss = evaluate(networks[chosen], x_test, t_test)
+print(f"chosen on validation: λ = {chosen[0]:g}, drop rate = {chosen[1]:g} "
+      f"(validation accuracy {runs[chosen]['val_acc'][-1]:.3f})")
+print(f"its accuracy on the {len(x_test)} test images: {test_accuracy:.3f} (loss {test_loss:.2f})")
+
+# %% [markdown]
+# The test accuracy agrees with the chosen run's validation accuracy (0.697 and 0.696): the
+# validation images were never trained on and the test images were used for nothing, so both estimate
+# the accuracy on new images. Only the test figure is free of the choice, though: the chosen run won a
+# comparison *on the validation images*, so its validation accuracy tends to be optimistic, and the
+# more settings are compared, the more so. That is why the number to report comes from a test set
+# looked at once.
 
 # %% [markdown]
 # **Written question (3 points, graded by a person).** Our `Dropout` divides the kept activations by
@@ -837,23 +924,50 @@ RegularizationExplorer(runs, initial=(LAMBDAS[1], 0.0)).show()
 # without changing them. The running statistics are *not* parameters: no gradient, no optimizer, so
 # they are plain attributes, not entries of `params`.
 #
-# **Backward (train mode).** Given `dout` $= \partial L/\partial y$ $(N, D)$:
-# $\partial L/\partial\beta = \sum_n \text{dout}_n$, $\partial L/\partial\gamma = \sum_n \text{dout}_n \odot \hat x_n$,
-# and with $g = \text{dout} \odot \gamma$ (the gradient with respect to $\hat x$) — remembering that
-# $\mu$ and $\sigma^2$ depend on *every* $x_n$ —
+# **Backward (train mode), on a computational graph.** The output $y_n$ depends on $x_n$ directly,
+# but also on every other example of the batch, through $\mu$ and $\sigma^2$. Rather than
+# differentiating the whole formula at once, split the forward pass into elementary steps — the
+# nodes of a computational graph, like the `Mul` and `Add` layers of chapter 01 — and walk back
+# through them one at a time. Every operation acts on each feature (column) separately; "mean" is
+# over the batch axis 0:
 #
-# $$ \frac{\partial L}{\partial x_n} = \frac{1}{\sqrt{\sigma^2 + \varepsilon}}
-#    \Big( g_n - \frac1N \sum_k g_k - \hat x_n \odot \frac1N \sum_k g_k \odot \hat x_k \Big). $$
+# ```
+#   x ──┬─────────────────► (2) xc = x - mu ──┬──► (3) q = xc**2 ──► (4) var = mean(q) ──► (5) v = var + eps
+#       │                         ▲           │                                                  │
+#       └──► (1) mu = mean(x) ────┘           │                                                  ▼
+#                                             └─────► (7) x_hat = xc / s ◄─────────── (6) s = sqrt(v)
+#                                                              │
+#                                                              ▼
+#                                                     (8) y = gamma * x_hat + beta
+# ```
 #
-# The two subtracted terms come from the mean and from the variance; forgetting them is the classic
-# mistake. (Derive it on a computational graph if you like: subtract, square, mean, add $\varepsilon$,
-# square root, divide.)
+# Three rules cover every node whose local derivative is not a plain product:
+#
+# - **A vector shared by the batch collects a sum.** A $(D,)$ vector used by all $N$ rows — $\mu$ in
+#   step 2, $s$ in step 7, $\gamma$ and $\beta$ in step 8 — receives the sum over the batch (axis 0)
+#   of the gradients that come back from the rows.
+# - **A mean spreads its gradient.** A mean over the batch (steps 1 and 4) sends $\frac1N$ of the
+#   gradient of its output back to every row.
+# - **A fork adds.** A value that feeds two nodes gets the sum of the two gradients that come back:
+#   `xc` feeds steps 3 and 7, and `x` feeds steps 1 and 2.
+#
+# Step 8, worked: given `dout` $= \partial L/\partial y$ $(N, D)$,
+# $\partial L/\partial\beta = \sum_n \text{dout}_n$, $\partial L/\partial\gamma = \sum_n \text{dout}_n \odot \hat x_n$
+# (shared vectors), and `dx_hat` $= \partial L/\partial\hat x = \text{dout} \odot \gamma$ $(N, D)$.
+# Continue backwards with the local derivatives of the elementary steps ($\frac{\partial}{\partial s}\frac{x_c}{s} = -\frac{x_c}{s^2}$,
+# $\frac{d}{dv}\sqrt v = \frac{1}{2\sqrt v}$, $\frac{d}{dx_c} x_c^2 = 2x_c$):
+# step 7 gives a first gradient for `xc` and one for `s`; step 6 gives `dv`; step 5 passes it on
+# to `var`; step 4 gives `dq`; step 3 gives the second gradient for `xc` — add the two; step 2 gives
+# a first gradient for `x` and one for `mu`; step 1 gives the second gradient for `x` — add them.
+# The steps that are forgotten most often are the paths through `mu` and through `var`: without them
+# the layer's backward pass treats the batch statistics as constants, and its gradient is wrong.
 #
 # **Exercise 6 (6 points).** Complete `BatchNorm.forward(x, train=True)` and `BatchNorm.backward(dout)`
 # for inputs of shape $(N, D)$. Read $\gamma$ and $\beta$ from `self.params` (an optimizer updates them
 # in place), store the gradients in `self.grads["gamma"]` and `self.grads["beta"]`, update
-# `self.running_mean` and `self.running_var` in training mode only, and keep in `forward` what
-# `backward` needs. `backward` follows a training forward pass.
+# `self.running_mean` and `self.running_var` in training mode only, and keep in `forward` the values
+# of the graph that `backward` needs (such as `xc`, `s` and `x_hat`). Write `backward` as the walk
+# back through the graph, one step per line. `backward` follows a training forward pass.
 
 # %% answer="batchnorm" export=true
 class BatchNorm:
@@ -873,26 +987,38 @@ class BatchNorm:
         gamma, beta = self.params["gamma"], self.params["beta"]
         ### BEGIN SOLUTION
         if train:
-            mu = x.mean(axis=0)
-            var = x.var(axis=0)
-            std = np.sqrt(var + self.eps)
-            x_hat = (x - mu) / std
+            mu = x.mean(axis=0)                  # (1)
+            xc = x - mu                          # (2)
+            var = (xc ** 2).mean(axis=0)         # (3), (4): the biased variance
+            s = np.sqrt(var + self.eps)          # (5), (6)
+            x_hat = xc / s                       # (7)
             self.running_mean = self.momentum * self.running_mean + (1 - self.momentum) * mu
             self.running_var = self.momentum * self.running_var + (1 - self.momentum) * var
-            self.cache = (x_hat, std)
+            self.cache = (xc, s, x_hat)
         else:
             x_hat = (x - self.running_mean) / np.sqrt(self.running_var + self.eps)
-        return gamma * x_hat + beta
+        return gamma * x_hat + beta              # (8)
         ### END SOLUTION
 
     def backward(self, dout):
-        """dout: (N, D) -> dx: (N, D); sets self.grads["gamma"] and self.grads["beta"], each (D,)."""
+        """dout: (N, D) -> dx: (N, D); sets self.grads["gamma"] and self.grads["beta"], each (D,).
+
+        Walk back through the graph of the forward pass, from step (8) to step (1)."""
         ### BEGIN SOLUTION
-        x_hat, std = self.cache
-        self.grads["beta"] = dout.sum(axis=0)
-        self.grads["gamma"] = (dout * x_hat).sum(axis=0)
-        g = dout * self.params["gamma"]
-        return (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0)) / std
+        xc, s, x_hat = self.cache
+        n = dout.shape[0]
+        self.grads["beta"] = dout.sum(axis=0)                  # (8) beta is shared by the batch
+        self.grads["gamma"] = (dout * x_hat).sum(axis=0)       # (8) so is gamma
+        dx_hat = dout * self.params["gamma"]                   # (8)
+        dxc = dx_hat / s                                       # (7) first path to xc
+        ds = -(dx_hat * xc).sum(axis=0) / s ** 2               # (7) s is shared by the batch
+        dv = ds / (2 * s)                                      # (6)
+        dvar = dv                                              # (5)
+        dq = np.ones_like(xc) * dvar / n                       # (4) the mean spreads dvar / N
+        dxc = dxc + 2 * xc * dq                                # (3) second path to xc: the fork adds
+        dmu = -dxc.sum(axis=0)                                 # (2) mu is shared by the batch
+        dx = dxc                                               # (2) first path to x
+        return dx + dmu / n                                    # (1) second path to x, through the mean
         ### END SOLUTION
 
 
@@ -929,16 +1055,45 @@ check_close(bn.running_mean, [0.2, 0.4], "running_mean after a test pass",
             hint="do not update the running statistics when train=False.")
 # backward after a training pass. With two examples x_hat is always +-1 whatever x is, so the output does
 # not depend on x at all and dx must be 0; dbeta = sum(dout), dgamma = sum(dout * x_hat).
+# Here s = [1, 2] and dx_hat = dout * gamma = [[2, 0], [0, 3]].
 call(bn.forward, x, name="BatchNorm.forward")
 dout = np.array([[1.0, 0.0], [0.0, 3.0]])
 dx = call(bn.backward, dout, name="BatchNorm.backward")
-check_close(bn.grads.get("beta"), [1.0, 3.0], "BatchNorm.grads['beta']", hint="dbeta = dout.sum(axis=0).",
-            mistakes=[([0.5, 1.5], "beta was added to every example: sum dout over the batch, do not average.")])
-check_close(bn.grads.get("gamma"), [-1.0, 3.0], "BatchNorm.grads['gamma']", hint="dgamma = (dout * x_hat).sum(axis=0).")
+check_close(bn.grads.get("beta"), [1.0, 3.0], "BatchNorm.grads['beta']", hint="step (8): dbeta = dout.sum(axis=0).",
+            mistakes=[([0.5, 1.5], "beta is shared by the batch: sum dout over axis 0, do not average.")])
+check_close(bn.grads.get("gamma"), [-1.0, 3.0], "BatchNorm.grads['gamma']", hint="step (8): dgamma = (dout * x_hat).sum(axis=0).")
 check_close(dx, np.zeros((2, 2)), "BatchNorm.backward(dout) with N = 2", mistakes=[
-    ([[2.0, 0.0], [0.0, 1.5]], "mu and var depend on x too: dx has two more terms (see the formula above)."),
-], hint="dx = (g - mean(g) - x_hat * mean(g * x_hat)) / sqrt(var + eps), means over axis 0, g = dout * gamma.")
+    ([[2.0, 0.0], [0.0, 1.5]], "dx = dx_hat / s is only the first path to xc, and to x: mu and var depend on x "
+                               "too. Walk back through steps (7) to (1) and add the gradients at each fork."),
+    ([[1.0, -0.75], [-1.0, 0.75]], "the path through var is missing: ds from step (7), then steps (6), (5), (4), (3) "
+                                   "give a second gradient for xc, to add to dx_hat / s."),
+    ([[1.0, 0.75], [1.0, 0.75]], "the path through mu is missing: step (2) gives dmu = -dxc.sum(axis=0), and the "
+                                 "mean of step (1) sends dmu / N back to every x_n, to add to dxc."),
+    ([[-2.0, 0.0], [0.0, -1.5]], "a mean over the batch sends 1/N of its gradient to each row: divide by N in "
+                                 "steps (4) and (1)."),
+    ([[2.0, -1.5], [-2.0, 1.5]], "step (7): the derivative of xc / s with respect to s is -xc / s**2 (keep the minus)."),
+    ([[0.5, -0.375], [-0.5, 0.375]], "step (7): s is shared by the whole batch, so its gradient is a sum over axis 0, "
+                                     "shape (D,)."),
+    ([[-1.0, 0.75], [1.0, -0.75]], "check step (6), d sqrt(v) / dv = 1 / (2 sqrt(v)), and step (3): the second "
+                                   "gradient for xc is added to the first one, not written over it."),
+], hint="walk back through the graph from step (8) to step (1): sum over axis 0 for mu, s, gamma and beta, "
+        "divide by N at each mean, and add the two gradients that reach xc, and the two that reach x.")
 ### BEGIN HIDDEN TESTS
+def _graph_dx(x, dout, gamma, eps, var_path=True, mu_path=True, mean_scale=None, ds_sign=-1.0, sqrt_half=0.5,
+              sum_s=True, fork_adds=True):
+    """dx by the graph of the forward pass; the keywords switch on the classic mistakes."""
+    n = x.shape[0]
+    scale = 1.0 / n if mean_scale is None else mean_scale
+    xc = x - x.mean(axis=0)
+    s = np.sqrt((xc ** 2).mean(axis=0) + eps)
+    g = dout * gamma
+    dxc = g / s
+    if var_path:
+        ds = ds_sign * ((g * xc).sum(axis=0) if sum_s else g * xc) / s ** 2
+        second = 2 * xc * ds * sqrt_half / s * scale
+        dxc = dxc + second if fork_adds else second
+    return dxc - dxc.sum(axis=0) * scale if mu_path else dxc
+
 rng = np.random.default_rng(606)
 for n, d, eps, momentum in ((6, 4, 1e-5, 0.9), (9, 3, 1e-3, 0.8)):
     bn = BatchNorm(d, momentum=momentum, eps=eps)
@@ -981,20 +1136,49 @@ for n, d, eps, momentum in ((6, 4, 1e-5, 0.9), (9, 3, 1e-3, 0.8)):
     call(bn.forward, x, name="BatchNorm.forward")
     with unchanged("BatchNorm.backward", dout=dout):
         dx = call(bn.backward, dout, name="BatchNorm.backward")
+    check_close(dx, _graph_dx(x, dout, gamma0, eps), f"BatchNorm.backward(dout) on ({n}, {d})", mistakes=[
+        (_graph_dx(x, dout, gamma0, eps, var_path=False, mu_path=False),
+         "dx_hat / s is only the first path to xc, and to x: add the paths through var and through mu."),
+        (_graph_dx(x, dout, gamma0, eps, var_path=False), "the path through var is missing (steps (7) to (3))."),
+        (_graph_dx(x, dout, gamma0, eps, mu_path=False), "the path through mu is missing (steps (2) and (1))."),
+        (_graph_dx(x, dout, gamma0, eps, mean_scale=1.0), "a mean over the batch sends 1/N of its gradient to each "
+                                                           "row: divide by N in steps (4) and (1)."),
+        (_graph_dx(x, dout, gamma0, eps, ds_sign=1.0), "the derivative of xc / s with respect to s is -xc / s**2."),
+        (_graph_dx(x, dout, gamma0, eps, sqrt_half=1.0), "the derivative of sqrt(v) is 1 / (2 sqrt(v)): keep the 1/2."),
+        (_graph_dx(x, dout, gamma0, eps, sum_s=False), "s is shared by the batch: its gradient sums over axis 0."),
+        (_graph_dx(x, dout, gamma0, eps, fork_adds=False), "xc feeds steps (3) and (7): add the two gradients."),
+    ], hint="walk back through the graph from step (8) to step (1) and add the gradients at the two forks.")
     forward = lambda _: np.sum(bn.forward(x, train=True) * dout)
     check_gradient(dx, numerical_gradient(forward, x), f"BatchNorm dx on ({n}, {d})", tol=1e-5,
-                   hint="mu and var depend on every x_n: dx = (g - mean(g) - x_hat * mean(g * x_hat)) / sqrt(var + eps).")
+                   hint="mu and var depend on every x_n: walk back through every step of the graph.")
     check_gradient(bn.grads.get("gamma"), numerical_gradient(forward, bn.params["gamma"]), "BatchNorm dgamma", tol=1e-5,
-                   hint="dgamma = (dout * x_hat).sum(axis=0).")
+                   hint="step (8): dgamma = (dout * x_hat).sum(axis=0).")
     check_gradient(bn.grads.get("beta"), numerical_gradient(forward, bn.params["beta"]), "BatchNorm dbeta", tol=1e-5,
-                   hint="dbeta = dout.sum(axis=0).")
+                   hint="step (8): dbeta = dout.sum(axis=0).")
     if set(bn.grads) != {"gamma", "beta"}:
         raise GradingError(f"BatchNorm.grads has the keys {sorted(bn.grads)}; expected gamma and beta.")
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# You can check your backward pass yourself, as the hidden tests do: compare it with a numerical
-# gradient of $\sum y \odot \text{dout}$ (below about $10^{-7}$ the two agree).
+# ### What your graph gradient simplifies to
+#
+# Write $g = \partial L/\partial\hat x = \text{dout} \odot \gamma$ and follow the steps for one feature
+# (sums over the batch). Step 7 gives $\partial L/\partial x_c = g/s$ and
+# $\partial L/\partial s = -\sum_k g_k x_{c,k} / s^2$; steps 6 to 3 add
+# $2 x_c \cdot \frac1N \cdot \frac{1}{2s} \, \partial L/\partial s$ to it, so that, with $\hat x = x_c / s$,
+#
+# $$ \frac{\partial L}{\partial x_{c,n}} = \frac1s \Big( g_n - \hat x_n \odot \frac1N \sum_k g_k \odot \hat x_k \Big). $$
+#
+# Step 2 sums this over the batch with a minus sign; since $\sum_n \hat x_n = 0$, the second term
+# drops out and $\partial L/\partial\mu = -\frac1s \sum_k g_k$. Step 1 adds $\frac1N$ of it to every row:
+#
+# $$ \frac{\partial L}{\partial x_n} = \frac{1}{\sqrt{\sigma^2 + \varepsilon}}
+#    \Big( g_n - \frac1N \sum_k g_k - \hat x_n \odot \frac1N \sum_k g_k \odot \hat x_k \Big). $$
+#
+# The two subtracted terms are the paths through $\mu$ and through $\sigma^2$. The compact form needs
+# no intermediate arrays besides $\hat x$ and $s$, and it is a second check of your graph: the cell
+# below compares your `backward` with a numerical gradient of $\sum y \odot \text{dout}$ (as the hidden
+# tests do) and with this formula. Below about $10^{-7}$, they agree.
 
 # %% demo=true
 rng = np.random.default_rng(0)
@@ -1002,7 +1186,12 @@ bn_check, x_check, dout_check = BatchNorm(4), rng.normal(size=(8, 4)), rng.norma
 bn_check.forward(x_check, train=True)
 dx_check = bn_check.backward(dout_check)
 dx_numerical = numerical_gradient_array(lambda z: bn_check.forward(z, train=True), x_check.copy(), dout_check)
-print(f"relative error of dx: {rel_error(dx_check, dx_numerical):.2e}")
+s_check = np.sqrt(x_check.var(axis=0) + bn_check.eps)
+x_hat_check = (x_check - x_check.mean(axis=0)) / s_check
+g_check = dout_check * bn_check.params["gamma"]
+dx_compact = (g_check - g_check.mean(axis=0) - x_hat_check * (g_check * x_hat_check).mean(axis=0)) / s_check
+print(f"relative error of your dx against the numerical gradient: {rel_error(dx_check, dx_numerical):.2e}")
+print(f"relative error of your dx against the compact formula:    {rel_error(dx_check, dx_compact):.2e}")
 
 # %% [markdown]
 # ### Batch normalization rescues a bad initialization
@@ -1029,6 +1218,74 @@ activation_histograms({
 }, value_range="panel", skip_zeros=True, title="ReLU activations per layer, without and with batch normalization")
 
 # %% [markdown]
+# ### Training with and without batch normalization
+#
+# The histograms show one forward pass at initialization. Does batch normalization also make a
+# network *train* better? As the book *Deep Learning from Scratch* does: a 784–100–100–100–100–100–10
+# ReLU network on 1000 MNIST training images, plain SGD (learning rate 0.01, batches of 100), 20
+# epochs — once as a stack of Affine → ReLU blocks, once with your `BatchNorm` in every block
+# (Affine → BatchNorm → ReLU), from the same initial weights; for two weight scales, $\sigma = 0.01$
+# and He. Before training and after every epoch we measure the accuracy and the loss on the 1000
+# training images, in test mode.
+#
+# Inside a `Model` a `BatchNorm` is a layer like the others: its parameters appear as `"1.gamma"`,
+# `"1.beta"`, …, so the optimizer updates them (and `is_weight` keeps them out of weight decay), and
+# `Model.predict(x, train=...)` passes the mode on — batch statistics in training, running statistics
+# when predicting.
+
+# %% demo=true
+# Stop here with a clear message while Exercise 6 is not done.
+probe = BatchNorm(2)
+call(probe.forward, np.array([[0.0, 1.0], [2.0, 5.0]]), name="BatchNorm.forward")
+call(probe.backward, np.ones((2, 2)), name="BatchNorm.backward")
+
+x_bn, t_bn = load_mnist(n_train=1000, n_validation=10_000, dtype=np.float64)[0]
+
+
+def bn_network(init, batch_norm, sizes=(784, 100, 100, 100, 100, 100, 10), seed=0):
+    """Affine -> [BatchNorm ->] ReLU blocks, then an Affine; the same weights with and without BatchNorm."""
+    rng = np.random.default_rng(seed)
+    model = Model()
+    for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        model.add(Affine(init((d_in, d_out), rng), np.zeros(d_out)))
+        if i < len(sizes) - 2:
+            if batch_norm:
+                model.add(BatchNorm(d_out))
+            model.add(ReLU())
+    return model
+
+
+def training_curve(model, x, t, epochs=20, lr=0.01, batch_size=100):
+    """Plain SGD; the accuracy and loss on (x, t), in test mode, before training and after every epoch."""
+    optimizer = SGD(lr=lr)
+    curve = [evaluate(model, x, t)]
+    for epoch in range(epochs):
+        for x_batch, t_batch in minibatches(x, t, batch_size, seed=epoch):
+            optimizer.update(model.params, model.gradient(x_batch, t_batch))
+        curve.append(evaluate(model, x, t))
+    return curve
+
+
+bn_curves = {}
+for scale, init in {"σ = 0.01": gaussian(0.01), "He": he_normal}.items():
+    for batch_norm in (False, True):
+        label = f"{scale}, {'with' if batch_norm else 'without'} BatchNorm"
+        curve = bn_curves[label] = training_curve(bn_network(init, batch_norm), x_bn, t_bn)
+        print(f"{label:26s} training accuracy after 5 epochs {curve[5][0]:.3f}, after 20 {curve[20][0]:.3f}; "
+              f"loss after 20 {curve[20][1]:.3f}")
+plot_curves({label: [accuracy for accuracy, _ in curve] for label, curve in bn_curves.items()},
+            title="1000 MNIST images, plain SGD (lr 0.01)", xlabel="epoch", ylabel="training accuracy")
+
+# %% [markdown]
+# Without batch normalization, $\sigma = 0.01$ does not train at all: the training accuracy is
+# 0.117 after 5 epochs and after 20, and the loss after 20 epochs is 2.301 — about
+# $\ln 10 \approx 2.303$, the loss of a uniform guess over ten classes — because the signal and its
+# gradients vanish in the deep stack (section 1). With `BatchNorm`, the same initial weights train:
+# 0.852 after 5 epochs, 1.000 after 20. With He initialization both networks train, and the one with
+# batch normalization is still faster: 0.745 against 0.502 after 5 epochs, 0.967 against 0.851 after
+# 20. Batch normalization makes training much less sensitive to the scale of the initial weights.
+
+# %% [markdown]
 # ## Summary
 #
 # - The variance of a layer's output is $n_\text{in} \operatorname{Var}(w) \operatorname{Var}(x)$:
@@ -1041,9 +1298,13 @@ activation_histograms({
 # - Inverted dropout masks and divides by $1-p$ in training, reuses the mask in backward, and is the
 #   identity at test time.
 # - Batch normalization standardizes each feature over the batch, learns $\gamma$ and $\beta$, keeps
-#   running statistics for test time, and its backward pass carries the mean and variance terms.
-# - On 300 images, regularization can hold the test loss down, but it barely moves the test accuracy:
-#   it does not replace data.
+#   running statistics for test time; its backward pass, walked back through the graph of its forward
+#   pass, carries the paths through the batch mean and variance. It lets a badly initialized deep
+#   network train.
+# - On 300 images of which 60 are mislabelled, weight decay and dropout keep the network from
+#   memorising the wrong labels and raise its validation accuracy; on the right labels the same amount
+#   costs accuracy. Choose $\lambda$, $p$ and the stopping epoch on a validation split, and look at
+#   the test set once, at the end.
 #
 # Next, in **06 — convolutional networks with im2col**, the weights become filters of shape
 # $(F, C, K_H, K_W)$, initialized with the He scale you computed here.

@@ -118,6 +118,23 @@ def _bn(**parts):
     return _BN.format(**values)
 
 
+def _bn_graph(mean_scale="1 / n", ds="-np.sum(dx_hat * xc, axis=0) / std ** 2", dv="ds / (2 * std)",
+              second_path="dxc = dxc + 2 * xc * dq", mu_path="dx = dxc + dmu * mean_scale"):
+    """The backward pass walked through the graph step by step (the course's way), with one step replaceable."""
+    return _bn(dx=f"""n = x.shape[0]
+        mean_scale = {mean_scale}
+        xc = x - mu
+        dx_hat = g
+        dxc = dx_hat / std
+        ds = {ds}
+        dv = {dv}
+        dq = np.ones_like(xc) * dv * mean_scale
+        {second_path}
+        dmu = -np.sum(dxc, axis=0)
+        {mu_path}
+        return dx""")
+
+
 # The pipeline test's submission with exactly one wrong answer (only its exercise may lose points).
 SINGLE_MISTAKE = ("he", _HE.format(normal="return rng.normal(0, np.sqrt(2 / fan_out), size=shape)   # fan_out: wrong",
                                    uniform="a = np.sqrt(6 / fan_out)\n    return rng.uniform(-a, a, size=shape)"))
@@ -318,6 +335,22 @@ def he_uniform(shape, rng=None):
         update=("self.running_mean *= self.momentum\n            self.running_mean += (1 - self.momentum) * mu\n"
                 "            self.running_var *= self.momentum\n            self.running_var += (1 - self.momentum) * var"),
         dx="n = x.shape[0]\n        return (n * g - g.sum(axis=0) - x_hat * np.einsum('nd,nd->d', g, x_hat)) / (n * std)"), True),
+    ("batchnorm", "graph walk, step by step", _bn_graph(), True),
+    ("batchnorm", "graph walk through 1/s instead of a division", _bn(dx="""n = x.shape[0]
+        xc = x - mu
+        inv = 1.0 / std
+        dinv = np.sum(g * xc, axis=0)
+        dstd = -dinv / std ** 2
+        dvar = 0.5 * dstd / std
+        dxc = g * inv + 2.0 * xc * dvar / n
+        return dxc - np.mean(dxc, axis=0)"""), True),
+    ("batchnorm", "graph walk: the means do not divide by N", _bn_graph(mean_scale="1.0"), False),
+    ("batchnorm", "graph walk: the derivative of the square root without 1/2", _bn_graph(dv="ds / std"), False),
+    ("batchnorm", "graph walk: the division's derivative without its minus sign",
+     _bn_graph(ds="np.sum(dx_hat * xc, axis=0) / std ** 2"), False),
+    ("batchnorm", "graph walk: s's gradient not summed over the batch", _bn_graph(ds="-dx_hat * xc / std ** 2"), False),
+    ("batchnorm", "graph walk: the fork at xc overwrites instead of adding", _bn_graph(second_path="dxc = 2 * xc * dq"), False),
+    ("batchnorm", "graph walk: the path through mu forgotten", _bn_graph(mu_path="dx = dxc"), False),
     ("batchnorm", "unbiased variance in the normalization", _bn(var="x.var(axis=0, ddof=1)"), False),
     ("batchnorm", "unbiased variance for the running statistics only", _bn(
         update=("self.running_mean = self.momentum * self.running_mean + (1 - self.momentum) * mu\n"

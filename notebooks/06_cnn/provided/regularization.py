@@ -108,21 +108,33 @@ class BatchNorm:
         """x: (N, D) -> (N, D). train=True: batch statistics (and update the running ones); False: running ones."""
         gamma, beta = self.params["gamma"], self.params["beta"]
         if train:
-            mu = x.mean(axis=0)
-            var = x.var(axis=0)
-            std = np.sqrt(var + self.eps)
-            x_hat = (x - mu) / std
+            mu = x.mean(axis=0)                  # (1)
+            xc = x - mu                          # (2)
+            var = (xc ** 2).mean(axis=0)         # (3), (4): the biased variance
+            s = np.sqrt(var + self.eps)          # (5), (6)
+            x_hat = xc / s                       # (7)
             self.running_mean = self.momentum * self.running_mean + (1 - self.momentum) * mu
             self.running_var = self.momentum * self.running_var + (1 - self.momentum) * var
-            self.cache = (x_hat, std)
+            self.cache = (xc, s, x_hat)
         else:
             x_hat = (x - self.running_mean) / np.sqrt(self.running_var + self.eps)
-        return gamma * x_hat + beta
+        return gamma * x_hat + beta              # (8)
 
     def backward(self, dout):
-        """dout: (N, D) -> dx: (N, D); sets self.grads["gamma"] and self.grads["beta"], each (D,)."""
-        x_hat, std = self.cache
-        self.grads["beta"] = dout.sum(axis=0)
-        self.grads["gamma"] = (dout * x_hat).sum(axis=0)
-        g = dout * self.params["gamma"]
-        return (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0)) / std
+        """dout: (N, D) -> dx: (N, D); sets self.grads["gamma"] and self.grads["beta"], each (D,).
+
+        Walk back through the graph of the forward pass, from step (8) to step (1)."""
+        xc, s, x_hat = self.cache
+        n = dout.shape[0]
+        self.grads["beta"] = dout.sum(axis=0)                  # (8) beta is shared by the batch
+        self.grads["gamma"] = (dout * x_hat).sum(axis=0)       # (8) so is gamma
+        dx_hat = dout * self.params["gamma"]                   # (8)
+        dxc = dx_hat / s                                       # (7) first path to xc
+        ds = -(dx_hat * xc).sum(axis=0) / s ** 2               # (7) s is shared by the batch
+        dv = ds / (2 * s)                                      # (6)
+        dvar = dv                                              # (5)
+        dq = np.ones_like(xc) * dvar / n                       # (4) the mean spreads dvar / N
+        dxc = dxc + 2 * xc * dq                                # (3) second path to xc: the fork adds
+        dmu = -dxc.sum(axis=0)                                 # (2) mu is shared by the batch
+        dx = dxc                                               # (2) first path to x
+        return dx + dmu / n                                    # (1) second path to x, through the mean
