@@ -63,6 +63,37 @@ class Exempt:
     reason: str
 
 
+GRID = (("0", "0.003", "0.01", "0.03", "0.1"), ("0", "0.1", "0.2", "0.3", "0.5"))   # chapter 05's full grid
+
+
+def _grid_line(lam, p, column):
+    """Pattern for one column of chapter 05's line for (λ, p), e.g. "val acc"."""
+    return rf"^λ = {re.escape(lam)}\s+p = {re.escape(p)}\s+.*?{column} {NUMBER}"
+
+
+def _grid(*columns):
+    """{(λ, p, column): (run, pattern)} over chapter 05's full grid."""
+    return {(lam, p, column): ("full", _grid_line(lam, p, column))
+            for lam in GRID[0] for p in GRID[1] for column in columns}
+
+
+def _regularization_helps(values):
+    """Every mild setting (λ ≤ 0.03, p ≤ 0.3) beats none on validation loss, and on accuracy by two
+    points or more except the two mildest, which stay within half a point."""
+    mild = [(lam, p) for lam in GRID[0][:4] for p in GRID[1][:4] if (lam, p) != ("0", "0")]
+    none_acc, none_loss = values[("0", "0", "val acc")], values[("0", "0", "val loss")]
+    mildest = {("0.003", "0"), ("0.01", "0")}
+    return (all(values[(lam, p, "val loss")] < none_loss for lam, p in mild)
+            and all(values[(lam, p, "val acc")] >= none_acc + 0.02 for lam, p in mild if (lam, p) not in mildest)
+            and all(abs(values[(lam, p, "val acc")] - none_acc) <= 0.005 for lam, p in mildest))
+
+
+def _spread(values, run):
+    """max - min of the seven rules' accuracies in one run."""
+    mine = [value for name, value in values.items() if name.startswith(run + " ")]
+    return max(mine) - min(mine)
+
+
 ENTRIES = [
     # 02 — softmax regression
     Claim("02_softmax", r"the accuracy to pass 85 % within the first epoch",
@@ -124,6 +155,85 @@ ENTRIES = [
     Exempt("04_optimizers", r"learning rates 0\.002 and 0\.05", "settings suggested for the playground"),
     Exempt("04_optimizers", r"\$\\eta = 0\.0007\$", "a setting of the full run"),
 
+    # 05 — initialization and regularization
+    Claim("05_regularization", r"layer 1's gradient is 180 to 600 times smaller than layer 6's",
+          {init: ("graded", rf"^sigmoid {init}\s+‖dL/dW‖ of layers 1-6:.*layer 6 / layer 1:\s+(\S+)$")
+           for init in ("Xavier", "He")},
+          lambda v: all(170 <= ratio <= 650 for ratio in v.values())),
+    Claim("05_regularization", r"with \$\\sigma = 0\.01\$ it all but disappears \(about \$10\^\{-8\}\$ at layer 1\)",
+          {"layer 1": ("graded", r"^sigmoid σ = 0\.01\s+‖dL/dW‖ of layers 1-6:\s+(\S+)")},
+          lambda v: 3e-9 <= v["layer 1"] <= 3e-8),
+    Claim("05_regularization", r"He keeps the norms level from layer to layer \(between about 0\.4 and 1\)",
+          {f"layer {k}": ("graded", r"^ReLU\s+He\s+‖dL/dW‖ of layers 1-6:" + r"\s+\S+" * (k - 1) + r"\s+(\S+)")
+           for k in range(1, 7)},
+          lambda v: 0.35 <= min(v.values()) and max(v.values()) <= 1.2),
+    Claim("05_regularization", r"\$\\sigma = 0\.01\$ gives norms of about \$10\^\{-6\}\$, some \$10\^5\$ to \$10\^6\$ times "
+                               r"smaller, and \$\\sigma = 1\$ norms of several \$10\^4\$",
+          {f"{init} {k}": ("graded", rf"^ReLU\s+{init}\s+‖dL/dW‖ of layers 1-6:" + r"\s+\S+" * (k - 1) + r"\s+(\S+)")
+           for init in ("σ = 0.01", "He", "σ = 1") for k in range(1, 7)},
+          lambda v: all(3e-7 <= v[f"σ = 0.01 {k}"] <= 3e-6 and 1e5 <= v[f"He {k}"] / v[f"σ = 0.01 {k}"] <= 1e6
+                        and 1e4 <= v[f"σ = 1 {k}"] < 1e5 for k in range(1, 7))),
+    Claim("05_regularization", r"trained on 300 images can memorise them: its training accuracy reaches 100 %",
+          {"right labels": ("graded", rf"^right labels: λ = 0\s+p = 0\s+train acc {NUMBER}")},
+          lambda v: v["right labels"] == 1.0),
+    Exempt("05_regularization", r"60 of the 300 training images \(20 %\)", "the experiment's setting"),
+    *[Quote("05_regularization", text, printed)
+      for text, printed in (
+          (r"almost perfectly \(train accuracy ([0-9.]+)\)", rf"^λ = 0\s+p = 0\s+train acc {NUMBER}"),
+          (r"it has learned ([0-9]+) of the 60 wrong labels", r"^λ = 0\s+p = 0\s+.*wrong labels learned ([0-9]+)/60"),
+          (r"is best early \(([0-9.]+) at epoch", rf"^λ = 0\s+p = 0\s+.*best {NUMBER}"),
+          (r"is best early \([0-9.]+ at epoch ([0-9]+)\)", r"^λ = 0\s+p = 0\s+.*best [0-9.]+ \(epoch\s+([0-9]+)\)"),
+          (r"then falls to ([0-9.]+),", rf"^λ = 0\s+p = 0\s+.*val acc {NUMBER}"),
+          (r"lowest at epoch ([0-9]+) \(", r"^λ = 0\s+p = 0\s+.*lowest [0-9.]+ \(epoch\s+([0-9]+)\)"),
+          (r"lowest at epoch [0-9]+ \(([0-9.]+)\)", rf"^λ = 0\s+p = 0\s+.*lowest {NUMBER}"),
+          (r"climbs to ([0-9.]+):", rf"^λ = 0\s+p = 0\s+.*val loss {NUMBER}"),
+          (r"\(([0-9.]+) with \$\\lambda = 0\.03\$, [0-9.]+ with \$p = 0\.3\$\)", rf"^λ = 0\.03\s+p = 0\s+train acc {NUMBER}"),
+          (r"\([0-9.]+ with \$\\lambda = 0\.03\$, ([0-9.]+) with \$p = 0\.3\$\)", rf"^λ = 0\s+p = 0\.3\s+train acc {NUMBER}"),
+          (r"fewer of the wrong labels \(([0-9]+) and", r"^λ = 0\.03\s+p = 0\s+.*wrong labels learned ([0-9]+)/60"),
+          (r"fewer of the wrong labels \([0-9]+ and ([0-9]+) of 60\)", r"^λ = 0\s+p = 0\.3\s+.*wrong labels learned ([0-9]+)/60"),
+          (r"higher validation accuracy \(([0-9.]+) and", rf"^λ = 0\.03\s+p = 0\s+.*val acc {NUMBER}"),
+          (r"higher validation accuracy \([0-9.]+ and ([0-9.]+)\)", rf"^λ = 0\s+p = 0\.3\s+.*val acc {NUMBER}"),
+          (r"much lower validation loss \(([0-9.]+) and", rf"^λ = 0\.03\s+p = 0\s+.*val loss {NUMBER}"),
+          (r"much lower validation loss \([0-9.]+ and ([0-9.]+)\)", rf"^λ = 0\s+p = 0\.3\s+.*val loss {NUMBER}"),
+          (r"learn only ([0-9]+) of the wrong labels", r"^λ = 0\.03\s+p = 0\.3\s+.*wrong labels learned ([0-9]+)/60"),
+          (r"of the wrong labels and end at ([0-9.]+)\.", rf"^λ = 0\.03\s+p = 0\.3\s+.*val acc {NUMBER}"),
+          (r"at its best on the validation images around epoch ([0-9]+)", r"^λ = 0\s+p = 0\s+.*best [0-9.]+ \(epoch\s+([0-9]+)\)"),
+          (r"would have kept ([0-9.]+),", rf"^λ = 0\s+p = 0\s+.*best {NUMBER}"),
+          (r"fits its 300 images \(train accuracy ([0-9.]+)\)", rf"^right labels: λ = 0\s+p = 0\s+train acc {NUMBER}"),
+          (r"it ends at a validation accuracy of ([0-9.]+),", rf"^right labels: λ = 0\s+p = 0\s+.*val acc {NUMBER}"),
+          (r"ends \*lower\*, at ([0-9.]+),", rf"^right labels: λ = 0\.03\s+p = 0\.3\s+.*val acc {NUMBER}"),
+          (r"its validation loss is lower \(([0-9.]+) against", rf"^right labels: λ = 0\.03\s+p = 0\.3\s+.*val loss {NUMBER}"),
+          (r"its validation loss is lower \([0-9.]+ against ([0-9.]+)\)", rf"^right labels: λ = 0\s+p = 0\s+.*val loss {NUMBER}"),
+          (r"chosen run's validation accuracy \(([0-9.]+) and", rf"test images: {NUMBER}"),
+          (r"chosen run's validation accuracy \([0-9.]+ and ([0-9.]+)\)", rf"chosen on validation: .*\(validation accuracy {NUMBER}\)"),
+          (r"accuracy is ([0-9.]+) after 5 epochs and after 20", rf"σ = 0\.01, without BatchNorm\s+training accuracy after 5 epochs {NUMBER}"),
+          (r"after 5 epochs and after 20, and the loss after 20 epochs is ([0-9.]+)", rf"σ = 0\.01, without BatchNorm.*loss after 20 {NUMBER}"),
+          (r"the same initial weights train: ([0-9.]+) after 5 epochs", rf"σ = 0\.01, with BatchNorm\s+training accuracy after 5 epochs {NUMBER}"),
+          (r"the same initial weights train: [0-9.]+ after 5 epochs, ([0-9.]+) after 20", rf"σ = 0\.01, with BatchNorm.*after 20 {NUMBER};"),
+          (r"still faster: ([0-9.]+) against", rf"He, with BatchNorm\s+training accuracy after 5 epochs {NUMBER}"),
+          (r"still faster: [0-9.]+ against ([0-9.]+) after 5 epochs", rf"He, without BatchNorm\s+training accuracy after 5 epochs {NUMBER}"),
+          (r"after 5 epochs, ([0-9.]+) against [0-9.]+ after 20", rf"He, with BatchNorm.*after 20 {NUMBER};"),
+          (r"after 5 epochs, [0-9.]+ against ([0-9.]+) after 20", rf"He, without BatchNorm.*after 20 {NUMBER};"),
+      )],
+    Exempt("05_regularization", r"\\frac\{1\}\{2s\}", "a formula (s is the standard deviation)"),
+
+    Claim("05_regularization", r"every setting with \$\\lambda \\le 0\.03\$ and \$p \\le 0\.3\$ ends with a lower "
+                               r"validation loss than no regularization, and all of them but the two mildest .* "
+                               r"with a validation accuracy at least two points higher",
+          _grid("val acc", "val loss"), lambda v: _regularization_helps(v)),
+    *[Quote("05_regularization", rf"no dropout with \$\\lambda = 0\.003\$ or \$0\.01\$: {before}([0-9.]+)", _grid_line(lam, "0", "val acc"),
+            run="full")
+      for lam, before in (("0.003", ""), ("0.01", r"[0-9.]+ and "), ("0", r"[0-9.]+ and [0-9.]+, against "))],
+    Claim("05_regularization", r"with \$p = 0\.5\$ or \$\\lambda = 0\.1\$ the training accuracy stays at 0\.8 or below, "
+                               r"and \$\\lambda = 0\.1\$ with \$p \\ge 0\.3\$ hardly learns at all",
+          _grid("train acc"),
+          lambda v: all(acc <= 0.8 for (lam, p, _), acc in v.items() if p == "0.5" or lam == "0.1")
+          and all(acc < 0.35 for (lam, p, _), acc in v.items() if lam == "0.1" and p in ("0.3", "0.5"))),
+    Quote("05_regularization", r"The highest final validation accuracy of the grid, ([0-9.]+), is",
+          rf"^λ = 0\s+p = 0\.3\s+.*val acc {NUMBER}", run="full"),
+    Claim("05_regularization", r"is the default path's dropout run \(\$\\lambda = 0\$, \$p = 0\.3\$\)",
+          _grid("val acc"), lambda v: max(v, key=v.get)[:2] == ("0", "0.3")),
+
     # 06 — convolutional networks
     Quote("06_cnn", r"held out from the training set as in chapter 02 — about ([0-9]+) % after these 50 steps",
           rf"accuracy on 1000 validation images: {NUMBER}", scale=100, about=True),
@@ -135,6 +245,7 @@ ENTRIES = [
     Quote("06_cnn", r"in about ([0-9.]+) minutes of training and validation",
           r"epoch 3: validation accuracy [0-9.]+ \(([0-9]+) s of training", run="full", scale=1 / 60, about=True),
     Exempt("06_cnn", r"the grader gives each cell 60 seconds", "nbgrader's per-cell time limit, a setting"),
+    Exempt("06_cnn", r"--optimizer Adam --lr 0\.001 --batch-size 100", "a command line's settings"),
     Exempt("06_cnn", r"and reports about 99 % test accuracy", "the published figure of another source"),
     Exempt("06_cnn", r"about 18 times as much", "arithmetic on shapes, in the written question's model answer"),
 ]
@@ -142,11 +253,6 @@ ENTRIES = [
 # The 03 quote of 02's figure is checked against 02's run: the printed pattern applies to this chapter.
 PRINTED_BY = {("03_mlp", r"reached a test accuracy of ([0-9.]+) %"): "02_softmax"}
 
-
-def _spread(values, run):
-    """max - min of the seven rules' accuracies in one run."""
-    mine = [value for name, value in values.items() if name.startswith(run + " ")]
-    return max(mine) - min(mine)
 
 
 def prose(chapter, root):
@@ -206,3 +312,4 @@ def unaccounted_figures(chapter):
     covered = [found.span() for entry in entries(chapter) for found in re.finditer(entry.text, text)]
     return [text[max(0, m.start() - 60):m.end() + 20] for m in FIGURE.finditer(text)
             if not any(start <= m.start() and m.end() <= end for start, end in covered)]
+

@@ -25,9 +25,21 @@
 # Every layer has `forward`, `backward`, and the dictionaries `params` and `grads`; a `Model` names
 # its parameters `"<layer index>.<name>"`, e.g. `"0.W"`, `"0.b"`, `"2.W"`.
 #
-# Notation: $N$ is the batch size; an affine weight $W$ has shape $(D, M)$ ($D$ inputs, $M$ outputs);
-# a convolution weight has shape $(F, C, K_H, K_W)$ ($F$ filters over $C$ input channels, kernels of
-# $K_H \times K_W$ pixels — chapter 06 builds the convolution itself).
+# **Notation.**
+#
+# | symbol | meaning |
+# |---|---|
+# | $N$; $W$ $(D, M)$ | batch size; an affine weight ($D$ inputs, $M$ outputs) |
+# | $(F_N, C, F_H, F_W)$ | a convolution weight: $F_N$ filters over $C$ input channels, each $F_H \times F_W$ pixels (`FN, C, FH, FW`; chapter 06 builds the convolution itself) |
+# | $n_\text{in}$, $n_\text{out}$ | fan-in, fan-out |
+# | $\sigma$ | a standard deviation: the initial weights' scale, or batch normalization's $\sigma^2$ (the sigmoid is written $\operatorname{sigmoid}$ in this chapter) |
+# | $L$, $\tilde L$, $\lambda$ | data loss, loss with the penalty, weight decay (`lam`) |
+# | $p$, $q = 1 - p$ | drop rate (`p`), keep rate |
+# | $\mu$, $\sigma^2$, $\hat x$, $\gamma$, $\beta$, $\varepsilon$ | batch normalization: batch mean and variance, normalized input, scale, shift, guard |
+# | $\rho$ | the decay of batch normalization's running statistics (`momentum`, chapter 04's $\rho$) |
+# | out, `dout` | a layer's output and $\partial L/\partial\,\text{out}$ |
+# | $n, n'$ | indices of examples in the batch |
+# | $\eta$ | learning rate (`lr`) |
 
 # %% export=true
 import numpy as np
@@ -97,9 +109,13 @@ activation_histograms({
 #
 # $$ \operatorname{Var}(w) = \frac{2}{n_\text{in} + n_\text{out}} . $$
 #
-# It assumes an activation that behaves like the identity around 0, as tanh does. The sigmoid does
-# not: near 0 it is $\sigma(x) \approx \frac12 + \frac x4$, so besides an offset of $\frac12$ it shrinks
-# every signal by 4 per layer — the shrinking the histograms above show.
+# It assumes inputs of mean 0 and an activation that behaves like the identity around 0, as tanh
+# does. The sigmoid is neither: near 0 it is $\operatorname{sigmoid}(x) \approx \frac12 + \frac x4$,
+# and its outputs have mean $\frac12$. That offset dominates the next layer's input
+# ($\operatorname{Var}(z) = n_\text{in}\operatorname{Var}(w)\,E[x^2]$ with $E[x^2] \ge \frac14$), so
+# after the first layer the spread settles at a level set by the weights' scale, as the standard
+# deviations over the histograms show: what the units pass on is mostly the same offset for every
+# input.
 # A ReLU sets half of its inputs to 0, which halves the second moment of its output; **He (Kaiming)
 # initialization** compensates with a factor 2, counting the inputs only:
 #
@@ -117,10 +133,10 @@ activation_histograms({
 # | weight | shape | fan-in | fan-out |
 # |---|---|---|---|
 # | affine | $(D, M)$ | $D$ | $M$ |
-# | convolution | $(F, C, K_H, K_W)$ | $C \cdot K_H \cdot K_W$ | $F \cdot K_H \cdot K_W$ |
+# | convolution | $(F_N, C, F_H, F_W)$ | $C \cdot F_H \cdot F_W$ | $F_N \cdot F_H \cdot F_W$ |
 #
-# A convolution output pixel of one filter sums over a $K_H \times K_W$ window in each of the $C$ input
-# channels; an input pixel is seen by each of the $F$ filters at $K_H K_W$ kernel positions.
+# A convolution output pixel of one filter sums over a $F_H \times F_W$ window in each of the $C$ input
+# channels; an input pixel is seen by each of the $F_N$ filters at $F_H F_W$ kernel positions.
 #
 # **Exercise 1 (2 points).** Write `fans(shape)` returning the pair `(fan_in, fan_out)` for a
 # 2-dimensional (affine) or a 4-dimensional (convolution) weight shape.
@@ -130,7 +146,7 @@ def fans(shape):
     """Fan-in and fan-out of a weight array's shape.
 
     Args:
-        shape: a tuple, (D, M) for an affine weight or (F, C, KH, KW) for a convolution weight.
+        shape: a tuple, (D, M) for an affine weight or (FN, C, FH, FW) for a convolution weight.
 
     Returns:
         (fan_in, fan_out): a pair of ints.
@@ -142,7 +158,7 @@ def fans(shape):
     if len(shape) == 4:
         n_filters, channels, kh, kw = shape
         return channels * kh * kw, n_filters * kh * kw
-    raise ValueError(f"fans: expected a 2-D (D, M) or 4-D (F, C, KH, KW) shape, got {shape}")
+    raise ValueError(f"fans: expected a 2-D (D, M) or 4-D (FN, C, FH, FW) shape, got {shape}")
     ### END SOLUTION
 
 
@@ -156,9 +172,9 @@ check_close(got, [784, 100], "fans((784, 100))", mistakes=[
 got = call(fans, (30, 1, 5, 5))
 check_length(got, 2, "fans((30, 1, 5, 5))", hint="return the pair (fan_in, fan_out).")
 check_close(got, [25, 750], "fans((30, 1, 5, 5))", mistakes=[
-    ([1, 30], "a convolution output sums over a KH x KW window in every channel: multiply C and F by KH * KW."),
-    ([750, 25], "fan_in and fan_out are swapped: a filter of shape (C, KH, KW) has C*KH*KW inputs."),
-    ([30, 1], "for (F, C, KH, KW) the fan-in counts the C input channels times the kernel area, not F."),
+    ([1, 30], "a convolution output sums over a FH x FW window in every channel: multiply C and FN by FH * FW."),
+    ([750, 25], "fan_in and fan_out are swapped: a filter of shape (C, FH, FW) has C*FH*FW inputs."),
+    ([30, 1], "for (FN, C, FH, FW) the fan-in counts the C input channels times the kernel area, not FN."),
 ])
 ### BEGIN HIDDEN TESTS
 cases = {(100, 10): (100, 10), (10, 100): (10, 100), (1, 1): (1, 1), (3, 7): (3, 7),
@@ -169,9 +185,9 @@ for shape, expected in cases.items():
     mistakes = [(expected[::-1], "fan_in and fan_out are swapped.")]
     if len(shape) == 4:
         area = shape[2] * shape[3]
-        mistakes += [((shape[1], shape[0]), "multiply by the kernel area KH * KW."),
-                     ((shape[1] * shape[2] ** 2, shape[0] * shape[2] ** 2), "the kernel area is KH * KW (not KH**2)."),
-                     ((shape[1] * area, shape[0] * shape[1] * area), "fan_out is F * KH * KW, without C.")]
+        mistakes += [((shape[1], shape[0]), "multiply by the kernel area FH * FW."),
+                     ((shape[1] * shape[2] ** 2, shape[0] * shape[2] ** 2), "the kernel area is FH * FW (not FH**2)."),
+                     ((shape[1] * area, shape[0] * shape[1] * area), "fan_out is FN * FH * FW, without C.")]
     check_close(got, expected, f"fans({shape})", mistakes=mistakes)
 check_close(call(fans, np.zeros((6, 2, 3, 3)).shape), (18, 54), "fans of an array's .shape")
 ### END HIDDEN TESTS
@@ -357,7 +373,7 @@ with replaced(globals(), fans=_ref_fans):
                     (np.sqrt(1 / fan_in), "He's variance is 2 / fan_in (keep the factor 2)."),
                     (np.sqrt(2 / shape[0]), "use fan_in from fans(shape), which counts the kernel area for convolutions.")]
         if len(shape) == 4:
-            mistakes.append((np.sqrt(2 / shape[1]), "a convolution's fan_in is C * KH * KW."))
+            mistakes.append((np.sqrt(2 / shape[1]), "a convolution's fan_in is C * FH * FW."))
         check_init(call(he_normal, shape, np.random.default_rng(21)), shape, "normal", np.sqrt(2 / fan_in),
                    f"he_normal({shape})", mistakes=mistakes)
         check_init(call(he_uniform, shape, np.random.default_rng(22)), shape, "uniform", np.sqrt(6 / fan_in),
@@ -375,8 +391,11 @@ with replaced(globals(), fans=_ref_fans):
 # ### Activations per layer, for four initializations
 #
 # The same five-layer experiment, now with your initializers, with the sigmoid and with ReLU. Look at
-# the standard deviation printed over each histogram: it should stay roughly constant from layer 1
-# to layer 5. Then use the explorer below to look at one setting at a time.
+# the standard deviation printed over each histogram. With ReLU it should stay roughly constant from
+# layer 1 to layer 5. With the sigmoid it settles after the first layer whatever the initialization
+# (the offset $\frac12$ takes over, see above), so judge the sigmoid by where the values lie: piled up
+# at 0 and 1, squeezed around 0.5, or spread out. Then use the explorer below to look at one setting
+# at a time.
 
 # %% demo=true
 INITS = {"σ = 0.01": gaussian(0.01), "σ = 1": gaussian(1.0), "Xavier": xavier_normal, "He": he_normal}
@@ -842,10 +861,11 @@ for key, history in clean.items():
 # tuned on a validation split.
 #
 # What the full grid shows (`FULL_RUN = True`; the cell above then prints one line per setting; as
-# measured on this network): on the wrong labels, every setting with $\lambda \le 0.03$ and
-# $p \le 0.3$ ends with a lower validation loss than no regularization, and all of them but the two
-# mildest (no dropout with $\lambda = 0.003$ or $0.01$: 0.629 and 0.633, against 0.631) with a higher
-# validation accuracy. Stronger settings underfit: with $p = 0.5$ or $\lambda = 0.1$ the training
+# measured on this network and recorded in `benchmarks/full_runs/05_regularization.txt`): on the wrong
+# labels, every setting with $\lambda \le 0.03$ and $p \le 0.3$ ends with a lower validation loss
+# than no regularization, and all of them but the two mildest (no dropout with $\lambda = 0.003$ or
+# $0.01$: 0.629 and 0.633, against 0.631 — about the same) with a validation accuracy at least two
+# points higher. Stronger settings underfit: with $p = 0.5$ or $\lambda = 0.1$ the training
 # accuracy stays at 0.8 or below, and $\lambda = 0.1$ with $p \ge 0.3$ hardly learns at all. The
 # highest final validation accuracy of the grid, 0.696, is the default path's dropout run
 # ($\lambda = 0$, $p = 0.3$).
@@ -908,23 +928,24 @@ print(f"its accuracy on the {len(x_test)} test images: {test_accuracy:.3f} (loss
 # shape $(D,)$, learned):
 #
 # $$ \mu = \frac1N \sum_n x_n, \quad \sigma^2 = \frac1N \sum_n (x_n - \mu)^2, \quad
-#    \hat x_n = \frac{x_n - \mu}{\sqrt{\sigma^2 + \varepsilon}}, \quad y_n = \gamma \odot \hat x_n + \beta . $$
+#    \hat x_n = \frac{x_n - \mu}{\sqrt{\sigma^2 + \varepsilon}}, \quad \text{out}_n = \gamma \odot \hat x_n + \beta . $$
 #
 # The variance is the **biased** one ($\frac1N$, `x.var(axis=0)`), everywhere in this layer, and the
 # statistics are taken over the batch axis 0, one per feature.
 #
 # **Train and test modes.** A test image must not depend on the other images of its batch, so at test
 # time the layer uses *running* averages collected during training instead of the batch statistics.
-# After each training forward pass, with momentum $m$ (0.9 by default):
+# After each training forward pass, with decay $\rho$ (the argument `momentum`, 0.9 by default; chapter
+# 04's $\rho$):
 #
-# $$ \mu_\text{run} \leftarrow m\,\mu_\text{run} + (1 - m)\,\mu, \qquad
-#    \sigma^2_\text{run} \leftarrow m\,\sigma^2_\text{run} + (1 - m)\,\sigma^2 , $$
+# $$ \mu_\text{run} \leftarrow \rho\,\mu_\text{run} + (1 - \rho)\,\mu, \qquad
+#    \sigma^2_\text{run} \leftarrow \rho\,\sigma^2_\text{run} + (1 - \rho)\,\sigma^2 , $$
 #
-# and a test forward pass computes $y = \gamma \odot (x - \mu_\text{run}) / \sqrt{\sigma^2_\text{run} + \varepsilon} + \beta$
+# and a test forward pass computes $\text{out} = \gamma \odot (x - \mu_\text{run}) / \sqrt{\sigma^2_\text{run} + \varepsilon} + \beta$
 # without changing them. The running statistics are *not* parameters: no gradient, no optimizer, so
 # they are plain attributes, not entries of `params`.
 #
-# **Backward (train mode), on a computational graph.** The output $y_n$ depends on $x_n$ directly,
+# **Backward (train mode), on a computational graph.** The output $\text{out}_n$ depends on $x_n$ directly,
 # but also on every other example of the batch, through $\mu$ and $\sigma^2$. Rather than
 # differentiating the whole formula at once, split the forward pass into elementary steps — the
 # nodes of a computational graph, like the `Mul` and `Add` layers of chapter 01 — and walk back
@@ -938,7 +959,7 @@ print(f"its accuracy on the {len(x_test)} test images: {test_accuracy:.3f} (loss
 #                                             └─────► (7) x_hat = xc / s ◄─────────── (6) s = sqrt(v)
 #                                                              │
 #                                                              ▼
-#                                                     (8) y = gamma * x_hat + beta
+#                                                     (8) out = gamma * x_hat + beta
 # ```
 #
 # Three rules cover every node whose local derivative is not a plain product:
@@ -951,7 +972,7 @@ print(f"its accuracy on the {len(x_test)} test images: {test_accuracy:.3f} (loss
 # - **A fork adds.** A value that feeds two nodes gets the sum of the two gradients that come back:
 #   `xc` feeds steps 3 and 7, and `x` feeds steps 1 and 2.
 #
-# Step 8, worked: given `dout` $= \partial L/\partial y$ $(N, D)$,
+# Step 8, worked: given `dout` $= \partial L/\partial\,\text{out}$ $(N, D)$,
 # $\partial L/\partial\beta = \sum_n \text{dout}_n$, $\partial L/\partial\gamma = \sum_n \text{dout}_n \odot \hat x_n$
 # (shared vectors), and `dx_hat` $= \partial L/\partial\hat x = \text{dout} \odot \gamma$ $(N, D)$.
 # Continue backwards with the local derivatives of the elementary steps ($\frac{\partial}{\partial s}\frac{x_c}{s} = -\frac{x_c}{s^2}$,
@@ -1164,16 +1185,16 @@ for n, d, eps, momentum in ((6, 4, 1e-5, 0.9), (9, 3, 1e-3, 0.8)):
 #
 # Write $g = \partial L/\partial\hat x = \text{dout} \odot \gamma$ and follow the steps for one feature
 # (sums over the batch). Step 7 gives $\partial L/\partial x_c = g/s$ and
-# $\partial L/\partial s = -\sum_k g_k x_{c,k} / s^2$; steps 6 to 3 add
+# $\partial L/\partial s = -\sum_{n'} g_{n'} x_{c,n'} / s^2$; steps 6 to 3 add
 # $2 x_c \cdot \frac1N \cdot \frac{1}{2s} \, \partial L/\partial s$ to it, so that, with $\hat x = x_c / s$,
 #
-# $$ \frac{\partial L}{\partial x_{c,n}} = \frac1s \Big( g_n - \hat x_n \odot \frac1N \sum_k g_k \odot \hat x_k \Big). $$
+# $$ \frac{\partial L}{\partial x_{c,n}} = \frac1s \Big( g_n - \hat x_n \odot \frac1N \sum_{n'} g_{n'} \odot \hat x_{n'} \Big). $$
 #
 # Step 2 sums this over the batch with a minus sign; since $\sum_n \hat x_n = 0$, the second term
-# drops out and $\partial L/\partial\mu = -\frac1s \sum_k g_k$. Step 1 adds $\frac1N$ of it to every row:
+# drops out and $\partial L/\partial\mu = -\frac1s \sum_{n'} g_{n'}$. Step 1 adds $\frac1N$ of it to every row:
 #
 # $$ \frac{\partial L}{\partial x_n} = \frac{1}{\sqrt{\sigma^2 + \varepsilon}}
-#    \Big( g_n - \frac1N \sum_k g_k - \hat x_n \odot \frac1N \sum_k g_k \odot \hat x_k \Big). $$
+#    \Big( g_n - \frac1N \sum_{n'} g_{n'} - \hat x_n \odot \frac1N \sum_{n'} g_{n'} \odot \hat x_{n'} \Big). $$
 #
 # The two subtracted terms are the paths through $\mu$ and through $\sigma^2$. The compact form needs
 # no intermediate arrays besides $\hat x$ and $s$, and it is a second check of your graph: the cell
@@ -1307,4 +1328,4 @@ plot_curves({label: [accuracy for accuracy, _ in curve] for label, curve in bn_c
 #   the test set once, at the end.
 #
 # Next, in **06 — convolutional networks with im2col**, the weights become filters of shape
-# $(F, C, K_H, K_W)$, initialized with the He scale you computed here.
+# $(F_N, C, F_H, F_W)$, initialized with the He scale you computed here.

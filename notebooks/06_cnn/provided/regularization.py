@@ -10,7 +10,7 @@ def fans(shape):
     """Fan-in and fan-out of a weight array's shape.
 
     Args:
-        shape: a tuple, (D, M) for an affine weight or (F, C, KH, KW) for a convolution weight.
+        shape: a tuple, (D, M) for an affine weight or (FN, C, FH, FW) for a convolution weight.
 
     Returns:
         (fan_in, fan_out): a pair of ints.
@@ -21,7 +21,7 @@ def fans(shape):
     if len(shape) == 4:
         n_filters, channels, kh, kw = shape
         return channels * kh * kw, n_filters * kh * kw
-    raise ValueError(f"fans: expected a 2-D (D, M) or 4-D (F, C, KH, KW) shape, got {shape}")
+    raise ValueError(f"fans: expected a 2-D (D, M) or 4-D (FN, C, FH, FW) shape, got {shape}")
 
 
 def xavier_uniform(shape, rng=None):
