@@ -12,6 +12,7 @@ float64 arrays before any comparison, so an object that claims to equal
 everything cannot pass.
 """
 
+import base64
 import contextlib
 
 import numpy as np
@@ -32,7 +33,7 @@ def _fail(name, problem, hint=None, details=()):
     raise GradingError("\n".join(lines))
 
 
-def call(function, *args, name=None, hint=None, **kwargs):
+def _direct_call(function, *args, name=None, hint=None, **kwargs):
     """Call a learner's function; an error inside it becomes a GradingError that names the function.
 
     The original exception stays chained (``raise ... from``), so the traceback still points at
@@ -65,7 +66,7 @@ def as_array(got, name="result", hint=None):
     return array
 
 
-def check_shape(got, expected_shape, name="result", hint=None):
+def _direct_check_shape(got, expected_shape, name="result", hint=None):
     """``got`` has exactly ``expected_shape``; returns it as a float64 array."""
     array = as_array(got, name, hint)
     expected_shape = tuple(expected_shape)
@@ -80,7 +81,7 @@ def check_shape(got, expected_shape, name="result", hint=None):
     return array
 
 
-def check_length(got, expected_length, name="result", hint=None):
+def _direct_check_length(got, expected_length, name="result", hint=None):
     """``got`` is a sequence (list, tuple or array) of exactly ``expected_length`` items."""
     try:
         length = len(got)
@@ -90,7 +91,7 @@ def check_length(got, expected_length, name="result", hint=None):
         _fail(name, f"has {length} items, expected {expected_length}.", hint)
 
 
-def check_finite(got, name="result", hint=None):
+def _direct_check_finite(got, name="result", hint=None):
     """``got`` holds no NaN or infinity; returns it as a float64 array."""
     array = as_array(got, name, hint)
     bad = ~_isfinite(array)
@@ -101,13 +102,13 @@ def check_finite(got, name="result", hint=None):
     return array
 
 
-def check_scalar(got, name="result", hint=None):
+def _direct_check_scalar(got, name="result", hint=None):
     """``got`` is a single finite number; returns it as a Python float."""
     array = as_array(got, name, hint)
     if array.size != 1:
         _fail(name, f"should be a single number, got an array of shape {array.shape}.",
               hint or "reduce over every axis (e.g. with .mean() or .sum()).")
-    return float(check_finite(array.reshape(()), name, hint))
+    return float(_direct_check_finite(array.reshape(()), name, hint))
 
 
 def _worst(got, expected):
@@ -120,7 +121,7 @@ def _short(array):
     return np.array2string(np.asarray(array), precision=6, threshold=12, edgeitems=3, suppress_small=True)
 
 
-def check_close(got, expected, name="result", hint=None, rtol=1e-6, atol=1e-8, mistakes=()):
+def _direct_check_close(got, expected, name="result", hint=None, rtol=1e-6, atol=1e-8, mistakes=()):
     """``got`` equals ``expected`` elementwise within tolerance, with the same shape.
 
     Args:
@@ -128,8 +129,8 @@ def check_close(got, expected, name="result", hint=None, rtol=1e-6, atol=1e-8, m
             ``got`` matches one of them, its explanation becomes the hint.
     """
     expected = np.asarray(expected, dtype=np.float64)
-    array = check_shape(got, expected.shape, name, hint)
-    check_finite(array, name, hint)
+    array = _direct_check_shape(got, expected.shape, name, hint)
+    _direct_check_finite(array, name, hint)
     if _allclose(array, expected, rtol=rtol, atol=atol):
         return
     for wrong, explanation in mistakes:
@@ -145,11 +146,11 @@ def check_close(got, expected, name="result", hint=None, rtol=1e-6, atol=1e-8, m
     _fail(name, "has the wrong values.", hint, details)
 
 
-def check_gradient(got, numerical, name="gradient", hint=None, tol=1e-6):
+def _direct_check_gradient(got, numerical, name="gradient", hint=None, tol=1e-6):
     """An analytic gradient agrees with a numerical one (relative error below ``tol``)."""
     numerical = np.asarray(numerical, dtype=np.float64)
-    array = check_shape(got, numerical.shape, name, hint)
-    check_finite(array, name, hint)
+    array = _direct_check_shape(got, numerical.shape, name, hint)
+    _direct_check_finite(array, name, hint)
     error = np.abs(array - numerical) / np.maximum(1e-8, np.abs(array) + np.abs(numerical))
     if error.max() > tol:
         index = np.unravel_index(int(np.argmax(error)), error.shape) if error.ndim else ()
@@ -160,31 +161,13 @@ def check_gradient(got, numerical, name="gradient", hint=None, tol=1e-6):
                f"numerical {numerical[index]:.6g}"])
 
 
-def grad_of(layer, key, name):
+def _direct_grad_of(layer, key, name):
     """The gradient ``layer.grads[key]`` a layer's backward stored, or a GradingError saying it is missing."""
     grads = getattr(layer, "grads", None)
     if not isinstance(grads, dict) or key not in grads:
         _fail(f"{name}.grads", f"has no entry {key!r} after backward.",
               f"store the gradient in backward: self.grads[{key!r}] = ...")
     return grads[key]
-
-
-@contextlib.contextmanager
-def unchanged(name="your function", **arrays):
-    """Check that the code in the ``with`` block leaves the given arrays as they were.
-
-    Example::
-
-        with unchanged("gradient_descent", X=X, y=y):
-            gradient_descent(X, y, ...)
-    """
-    snapshots = {key: _array(value, copy=True) for key, value in arrays.items()}
-    yield
-    for key, before in snapshots.items():
-        after = np.asarray(arrays[key])
-        if after.shape != before.shape or not _array_equal(after, before, equal_nan=True):
-            _fail(name, f"modified its input `{key}` in place.",
-                  "work on a copy (x = x.copy()) or build a new array instead of assigning into the input.")
 
 
 @contextlib.contextmanager
@@ -205,3 +188,215 @@ def replaced(namespace, **replacements):
                 namespace.pop(key, None)
             else:
                 namespace[key] = value
+
+
+# ---------------------------------------------------------------------------------------------------
+# Grading outside the learner's kernel.
+#
+# While a learner works, every check runs here and raises at once ("direct" mode). When a class is
+# graded, the test cells run twice: in a trusted kernel with the instructor's solution ("reference"
+# mode: each check reports the expected value, the tolerances, the hint and the classic mistakes),
+# and in the learner's kernel ("observe" mode: each check only reports what the learner's code gave,
+# as plain numbers). The verdict is reached by dlfs.judge, in a process learner code cannot reach,
+# from these two lists of records; the learner's version of a test cell never computes an expected
+# value (dlfs.judge.hidden strips them).
+# ---------------------------------------------------------------------------------------------------
+
+MIME = "application/vnd.dlfs.observation+json"
+MODES = ("direct", "observe", "reference")
+_state = {"mode": "direct", "sink": None}
+
+
+def grading_mode(mode, sink=None):
+    """Set how checks behave: "direct", "observe" or "reference". Records go to ``sink.append`` if
+    given (in-process runs), else to the kernel's output as display data of type MIME."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    _state["mode"], _state["sink"] = mode, sink
+
+
+def encode(value):
+    """Plain, JSON-ready data for a float64 array (or anything np.array turns into one)."""
+    array = _array(value, dtype=np.float64, copy=True)
+    return {"shape": list(array.shape), "float64": base64.b64encode(array.tobytes()).decode("ascii")}
+
+
+def decode(data):
+    """The float64 array ``encode`` described; raises ValueError on anything malformed."""
+    if not isinstance(data, dict) or not isinstance(data.get("float64"), str) or not isinstance(data.get("shape"), list):
+        raise ValueError("not an encoded array")
+    shape = tuple(int(n) for n in data["shape"])
+    if any(n < 0 for n in shape) or len(shape) > 8:
+        raise ValueError("bad shape")
+    raw = base64.b64decode(data["float64"], validate=True)
+    if len(raw) != 8 * int(np.prod(shape, dtype=np.int64)):
+        raise ValueError("size does not match the shape")
+    return np.frombuffer(raw, dtype=np.float64).reshape(shape).copy()
+
+
+def _emit(record):
+    if _state["sink"] is not None:
+        _state["sink"].append(record)
+    else:
+        from IPython.display import publish_display_data
+        publish_display_data({MIME: record, "text/plain": f"[observation {record.get('check')}]"})
+
+
+def _invalid_kind(got):
+    """Why ``got`` is not an array of numbers, as a code the judge turns into a message (None if it is)."""
+    if got is None:
+        return "none"
+    if isinstance(got, (str, bytes, dict, set)):
+        return "type:" + type(got).__name__
+    try:
+        _array(got, dtype=np.float64, copy=True)
+    except (TypeError, ValueError):
+        return "type:" + type(got).__name__
+    return None
+
+
+def _observe(check, name, got):
+    """Report the learner's value for one check; returns it as a float64 array (or stops the cell)."""
+    invalid = _invalid_kind(got)
+    if invalid:
+        _emit({"check": check, "name": name, "invalid": invalid})
+        _fail(name, "is not an array of numbers.")
+    array = _array(got, dtype=np.float64, copy=True)
+    _emit({"check": check, "name": name, "got": encode(array)})
+    return array
+
+
+def call(function, *args, name=None, hint=None, **kwargs):
+    """Call a learner's function; an error inside it becomes a GradingError that names the function.
+
+    The original exception stays chained (``raise ... from``), so the traceback still points at
+    the learner's line.
+    """
+    name = name or getattr(function, "__name__", "your function")
+    if _state["mode"] == "direct":
+        return _direct_call(function, *args, name=name, hint=hint, **kwargs)
+    try:
+        result = function(*args, **kwargs)
+    except NotImplementedError:
+        _emit({"check": "call", "name": name, "raised": "NotImplementedError", "hint": hint})
+        _fail(name, "is not implemented yet.")
+    except GradingError:
+        raise
+    except Exception as error:  # noqa: BLE001 - any error in learner code is reported the same way
+        _emit({"check": "call", "name": name, "raised": type(error).__name__, "message": str(error)[:300],
+               "hint": hint})
+        raise GradingError(f"{name}: raised {type(error).__name__}") from error
+    _emit({"check": "call", "name": name, "raised": None, "hint": hint})
+    return result
+
+
+def check_shape(got, expected_shape, name="result", hint=None):
+    """``got`` has exactly ``expected_shape``; returns it as a float64 array."""
+    if _state["mode"] == "observe":
+        return _observe("shape", name, got)
+    array = _direct_check_shape(got, expected_shape, name, hint)
+    if _state["mode"] == "reference":
+        _emit({"check": "shape", "name": name, "hint": hint, "expected": list(tuple(expected_shape))})
+    return array
+
+
+def check_length(got, expected_length, name="result", hint=None):
+    """``got`` is a sequence (list, tuple or array) of exactly ``expected_length`` items."""
+    if _state["mode"] == "observe":
+        try:
+            length = len(got)
+        except TypeError:
+            _emit({"check": "length", "name": name, "invalid": "type:" + type(got).__name__})
+            _fail(name, "is not a sequence.")
+        _emit({"check": "length", "name": name, "got": int(length)})
+        return
+    _direct_check_length(got, expected_length, name, hint)
+    if _state["mode"] == "reference":
+        _emit({"check": "length", "name": name, "hint": hint, "expected": int(expected_length)})
+
+
+def check_finite(got, name="result", hint=None):
+    """``got`` holds no NaN or infinity; returns it as a float64 array."""
+    if _state["mode"] == "observe":
+        return _observe("finite", name, got)
+    array = _direct_check_finite(got, name, hint)
+    if _state["mode"] == "reference":
+        _emit({"check": "finite", "name": name, "hint": hint})
+    return array
+
+
+def check_scalar(got, name="result", hint=None):
+    """``got`` is a single finite number; returns it as a Python float."""
+    if _state["mode"] == "observe":
+        array = _observe("scalar", name, got)
+        return float(array.reshape(-1)[0]) if array.size else float("nan")
+    value = _direct_check_scalar(got, name, hint)
+    if _state["mode"] == "reference":
+        _emit({"check": "scalar", "name": name, "hint": hint})
+    return value
+
+
+def check_close(got, expected, name="result", hint=None, rtol=1e-6, atol=1e-8, mistakes=()):
+    """``got`` equals ``expected`` elementwise within tolerance, with the same shape.
+
+    Args:
+        mistakes: pairs ``(wrong_value, explanation)`` for classic mistakes; when
+            ``got`` matches one of them, its explanation becomes the hint.
+    """
+    if _state["mode"] == "observe":
+        _observe("close", name, got)
+        return
+    _direct_check_close(got, expected, name, hint, rtol, atol, mistakes)
+    if _state["mode"] == "reference":
+        _emit({"check": "close", "name": name, "hint": hint, "rtol": rtol, "atol": atol, "expected": encode(expected),
+               "mistakes": [[encode(wrong), explanation] for wrong, explanation in mistakes]})
+
+
+def check_gradient(got, numerical, name="gradient", hint=None, tol=1e-6):
+    """An analytic gradient agrees with a numerical one (relative error below ``tol``)."""
+    if _state["mode"] == "observe":
+        _observe("gradient", name, got)
+        return
+    _direct_check_gradient(got, numerical, name, hint, tol)
+    if _state["mode"] == "reference":
+        _emit({"check": "gradient", "name": name, "hint": hint, "tol": tol, "expected": encode(numerical)})
+
+
+def grad_of(layer, key, name):
+    """The gradient ``layer.grads[key]`` a layer's backward stored, or a GradingError saying it is missing."""
+    if _state["mode"] == "observe":
+        grads = getattr(layer, "grads", None)
+        present = isinstance(grads, dict) and key in grads
+        _emit({"check": "grad_of", "name": name, "key": key, "got": bool(present)})
+        if not present:
+            _fail(f"{name}.grads", f"has no entry {key!r} after backward.")
+        return grads[key]
+    value = _direct_grad_of(layer, key, name)
+    if _state["mode"] == "reference":
+        _emit({"check": "grad_of", "name": name, "key": key})
+    return value
+
+
+@contextlib.contextmanager
+def unchanged(name="your function", **arrays):
+    """Check that the code in the ``with`` block leaves the given arrays as they were.
+
+    Example::
+
+        with unchanged("gradient_descent", X=X, y=y):
+            gradient_descent(X, y, ...)
+    """
+    snapshots = {key: _array(value, copy=True) for key, value in arrays.items()}
+    yield
+    for key, before in snapshots.items():
+        if _state["mode"] == "observe":
+            after = arrays[key]
+            _emit({"check": "unchanged", "name": name, "key": key,
+                   "got": encode(after) if _invalid_kind(after) is None else None})
+            continue
+        after = np.asarray(arrays[key])
+        if after.shape != before.shape or not _array_equal(after, before, equal_nan=True):
+            _fail(name, f"modified its input `{key}` in place.",
+                  "work on a copy (x = x.copy()) or build a new array instead of assigning into the input.")
+        if _state["mode"] == "reference":
+            _emit({"check": "unchanged", "name": name, "key": key, "expected": encode(before)})

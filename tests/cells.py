@@ -62,3 +62,56 @@ def run_tests(notebook, directory, answers=None):
                 results[meta["grade_id"]] = error
             plt.close("all")
     return results
+
+
+def _run_graded(notebook, directory, mode, answers=None):
+    """Run the notebook like run_tests, but with dlfs.grading in ``mode`` ("reference" or "observe"):
+    returns {test grade_id: (records, index of the first hidden record)}. In "observe" mode every test
+    cell runs as the learner's kernel would run it (dlfs.judge.hidden.learner_version)."""
+    import matplotlib.pyplot as plt
+
+    from dlfs import grading
+    from dlfs.judge.hidden import learner_version, split_test
+
+    answers = answers or {}
+    namespace = {"__name__": "__main__"}
+    results = {}
+    with _inside(directory):
+        try:
+            for cell in notebook.cells:
+                if cell.cell_type != "code" or cell.metadata.get("demo"):
+                    continue
+                meta = cell.metadata.get("nbgrader", {})
+                source = answers.get(meta.get("grade_id"), cell.source)
+                is_test = meta.get("grade") and not meta.get("solution")
+                parts = split_test(source) if is_test else (source,)
+                records, hidden_from = [], None
+                grading.grading_mode(mode if is_test else "direct", records)
+                for index, part in enumerate(parts):
+                    if index == 1:
+                        hidden_from = len(records)
+                    code = learner_version(part) if is_test and mode == "observe" else part
+                    try:
+                        exec(compile(code, f"<cell {meta.get('grade_id', '')}>", "exec"), namespace)
+                    except Exception as error:  # noqa: BLE001 - the records so far are the result
+                        if is_test and not isinstance(error, grading.GradingError):
+                            records.append({"check": "stopped", "raised": type(error).__name__})
+                        break
+                if is_test:
+                    results[meta["grade_id"]] = (records, hidden_from)
+                plt.close("all")
+        finally:
+            grading.grading_mode("direct")
+    return results
+
+
+def judge_tests(source_notebook, directory, answers=None, reference=None):
+    """Grade like a class is graded: the reference run with the solution, the learner's run in observe
+    mode, and dlfs.judge's verdict per test; returns {test grade_id: None if passed else the message}."""
+    from dlfs.judge.verdict import judge
+
+    reference = reference or _run_graded(source_notebook, directory, "reference")
+    observed = _run_graded(source_notebook, directory, "observe", answers)
+    return {grade_id: (lambda v: None if v.passed else v.message)(
+                judge(records, observed.get(grade_id, ([], None))[0], hidden_from))
+            for grade_id, (records, hidden_from) in reference.items()}

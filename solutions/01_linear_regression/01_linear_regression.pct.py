@@ -105,7 +105,9 @@ for n in (1, 7, 64):
     a, b = rng.normal(size=(n, 1)), rng.normal(size=(n, 1))
     with unchanged("mse_loss", y_pred=a, y=b):
         got = check_scalar(call(mse_loss, a, b), f"mse_loss on random ({n}, 1) inputs")
+    ### BEGIN REFERENCE
     residual = a - b
+    ### END REFERENCE
     check_close(got, (residual ** 2).sum() / n, f"mse_loss on random ({n}, 1) inputs", mistakes=[
         ((residual ** 2).sum(), "you summed the squared errors; divide by N to average them."),
     ])
@@ -161,7 +163,9 @@ for n, d in ((5, 1), (9, 3), (40, 4)):
     W_, b_ = rng.normal(size=(d, 1)), rng.normal(size=(1,))
     with unchanged("mse_gradients", X=X_, y=y_, W=W_, b=b_):
         dW, db = call(mse_gradients, X_, y_, W_, b_)
+    ### BEGIN REFERENCE
     loss = lambda: np.mean((X_ @ W_ + b_ - y_) ** 2)
+    ### END REFERENCE
     check_gradient(dW, numerical_gradient(lambda _: loss(), W_), f"dW for N={n}, D={d}",
                    hint="dW = 2/N * X.T @ (X @ W + b - y), shape (D, 1).")
     check_gradient(db, numerical_gradient(lambda _: loss(), b_), f"db for N={n}, D={d}",
@@ -238,11 +242,13 @@ def _ref_gradients(X_, y_, W_, b_):
 
 rng = np.random.default_rng(303)
 X_, y_ = rng.normal(size=(12, 3)), rng.normal(size=(12, 1))
+### BEGIN REFERENCE
 W_ref, b_ref, trajectory = np.zeros((3, 1)), np.zeros(1), []
 for _ in range(4):
     trajectory.append(_ref_loss(X_ @ W_ref + b_ref, y_))
     dW_ref, db_ref = _ref_gradients(X_, y_, W_ref, b_ref)
     W_ref, b_ref = W_ref - 0.05 * dW_ref, b_ref - 0.05 * db_ref
+### END REFERENCE
 with replaced(globals(), mse_loss=_ref_loss, mse_gradients=_ref_gradients), unchanged("gradient_descent", X=X_, y=y_):
     W_got, b_got, losses_got = call(gradient_descent, X_, y_, 0.05, 4)
 hint = "compute both gradients at the same (W, b), then update; record the loss before the update."
@@ -319,8 +325,10 @@ check_close(b_got, b_true, "b on noise-free data", hint="the bias is the last en
 y_ = rng.normal(size=(30, 1))
 with unchanged("closed_form", X=X_, y=y_):
     W_got, b_got = call(closed_form, X_, y_)
+### BEGIN REFERENCE
 A_ = np.hstack([X_, np.ones((30, 1))])
 theta_ref = np.linalg.lstsq(A_, y_, rcond=None)[0]
+### END REFERENCE
 check_close(W_got, theta_ref[:3], "W on random data")
 check_close(b_got, theta_ref[3], "b on random data")
 ### END HIDDEN TESTS

@@ -1,0 +1,149 @@
+"""dlfs.judge: verdicts reached outside the learner's code, from plain observations (issue 10, first step).
+
+The learner's version of a test cell computes no expected value; the reference run records what was
+expected; the judge compares. Chapter 01 is graded this way here, variant by variant and against
+submissions that fool a grade decided inside the learner's kernel."""
+
+import importlib
+
+import pytest
+
+from cells import _run_graded, judge_tests, run_tests
+from dlfs import grading
+from dlfs.build import read_source
+from dlfs.judge.hidden import learner_version, leaks, split_test
+from dlfs.judge.verdict import judge
+from course import REPO
+
+CHAPTER = "01_linear_regression"
+CONVERTED = [CHAPTER]          # chapters whose test cells are written for the judge (no leaks)
+VARIANTS = importlib.import_module("variants.ch01")
+
+
+@pytest.fixture(scope="module")
+def chapter(built_course):
+    notebook = built_course.source(CHAPTER)
+    directory = built_course.root / "solutions" / CHAPTER
+    reference = _run_graded(notebook, directory, "reference")
+    return notebook, directory, reference
+
+
+def _verdicts(chapter, answers):
+    notebook, directory, reference = chapter
+    return judge_tests(notebook, directory, answers, reference=reference)
+
+
+def test_learner_version_keeps_the_calls_and_drops_every_expected_value():
+    source = ("x = rng.normal(size=3)\n"
+              "### BEGIN REFERENCE\n"
+              "secret = 2 * x\n"
+              "### END REFERENCE\n"
+              "got = call(double, x)\n"
+              "check_close(got, secret, 'double(x)', hint='twice x', mistakes=[(x, 'you returned x')])\n"
+              "check_shape(got, secret.shape, 'double(x)')\n")
+    learner = learner_version(source)
+    assert "secret" not in learner and "mistakes" not in learner
+    assert "call(double, x)" in learner and "check_close(got, ..., 'double(x)', hint='twice x')" in learner
+    assert leaks(source) == []
+
+
+def test_leaks_finds_what_only_an_expected_value_needed():
+    source = ("x = rng.normal(size=3)\n"
+              "expected = 2 * x\n"
+              "trajectory = []\n"
+              "for step in range(3):\n"
+              "    trajectory.append(step * x)\n"
+              "check_close(call(double, x), expected, 'double(x)')\n"
+              "check_close(call(steps, x), trajectory, 'steps(x)')\n")
+    assert leaks(source) == ["expected", "step", "trajectory"]
+
+
+@pytest.mark.parametrize("chapter_name", CONVERTED)
+def test_converted_chapters_hand_the_learner_no_expected_value(chapter_name):
+    for cell in read_source(REPO / "solutions" / chapter_name / f"{chapter_name}.pct.py").cells:
+        if "tests" in cell.metadata:
+            assert leaks(cell.source) == [], cell.metadata["tests"]
+
+
+def test_the_solution_passes_every_test_and_the_reference_run_is_complete(chapter):
+    notebook, directory, reference = chapter
+    assert all(not any(r["check"] == "stopped" for r in records) for records, _ in reference.values())
+    assert all(hidden_from is not None for _, hidden_from in reference.values())
+    assert _verdicts(chapter, {}) == {grade_id: None for grade_id in reference}
+
+
+@pytest.mark.parametrize("answer_id,label,code,should_pass",
+                         [pytest.param(*v, id=f"{v[0]}-{v[1].replace(' ', '_')}") for v in VARIANTS.VARIANTS])
+def test_every_variant_keeps_its_verdict_through_the_judge(chapter, answer_id, label, code, should_pass):
+    verdicts = _verdicts(chapter, {answer_id: code})
+    test = VARIANTS.TESTS[answer_id]
+    assert (verdicts[test] is None) == should_pass, verdicts[test]
+    assert [t for t, message in verdicts.items() if t != test and message is not None] == []
+
+
+# Submissions that pass when the grade is decided inside the learner's kernel (run_tests, what
+# nbgrader's autograde does) and must fail when the judge decides.
+READS_THE_EXPECTED_VALUES = '''
+import sys
+
+def gradient_descent(X, y, lr, n_steps):
+    frame = sys._getframe(1)
+    while frame is not None and "trajectory" not in frame.f_globals:
+        frame = frame.f_back
+    if frame is not None and n_steps == 4:     # the hidden test computed the answer before calling us
+        return frame.f_globals["W_ref"], frame.f_globals["b_ref"], list(frame.f_globals["trajectory"])
+    if n_steps > 2:                             # beyond the visible test, this learner has nothing
+        return np.zeros((X.shape[1], 1)), np.zeros(1), [0.0] * n_steps
+    W, b, losses = np.zeros((X.shape[1], 1)), np.zeros(1), []
+    for _ in range(n_steps):
+        losses.append(mse_loss(X @ W + b, y))
+        dW, db = mse_gradients(X, y, W, b)
+        W, b = W - lr * dW, b - lr * db
+    return W, b, losses
+'''
+
+# (Only the notebook's names are replaced here: the in-process runner shares dlfs.grading with the
+# test process. Patching modules is the sandboxed kernel's case.)
+SILENCES_THE_CHECKS = '''
+def closed_form(X, y):
+    def passes(*args, **kwargs):
+        return args[0] if args else None
+    for name in ("check_close", "check_shape", "check_gradient"):
+        globals()[name] = passes
+    return np.zeros((X.shape[1], 1)), np.zeros(1)
+'''
+
+
+@pytest.mark.parametrize("answer_id,code,test", [
+    ("gradient_descent", READS_THE_EXPECTED_VALUES, "test_gradient_descent"),
+    ("closed_form", SILENCES_THE_CHECKS, "test_closed_form"),
+])
+def test_cheats_that_fool_an_in_kernel_grade_fail_with_the_judge(chapter, answer_id, code, test):
+    notebook, directory, _ = chapter
+    assert run_tests(notebook, directory, {answer_id: code})[test] is None     # the in-kernel grade is fooled
+    assert _verdicts(chapter, {answer_id: code})[test] is not None
+
+
+def test_malformed_extra_and_missing_observations_fail_the_test_not_the_grader():
+    reference = [{"check": "close", "name": "f(x)", "hint": None, "rtol": 1e-6, "atol": 1e-8,
+                  "expected": grading.encode([1.0, 2.0]), "mistakes": []}]
+    good = [{"check": "close", "name": "f(x)", "got": grading.encode([1.0, 2.0])}]
+    assert judge(reference, good).passed
+    for observed in ([], good + good, [{"check": "close", "name": "f(x)", "got": {"float64": "!!", "shape": [2]}}],
+                     [{"check": "close", "name": "f(x)", "got": {"float64": "AAAA", "shape": [99]}}],
+                     [{"check": "shape", "name": "f(x)"}], [None], "not a list",
+                     [{"check": "close", "name": "f(x)", "invalid": "type:<script>"}]):
+        verdict = judge(reference, observed)
+        assert not verdict.passed and verdict.message
+
+
+def test_hidden_checks_never_show_the_expected_values(chapter):
+    code = dict((a, c) for a, label, c, ok in VARIANTS.VARIANTS if label == "sum instead of mean")["mse_loss"]
+    notebook, directory, reference = chapter
+    records, hidden_from = reference["test_mse_loss"]
+    hidden_only = {"mse_loss": code.replace("def mse_loss", "def _unused") + (
+        "\ndef mse_loss(y_pred, y):\n"
+        "    return float(np.mean((y_pred - y) ** 2)) if len(y) == 4 else float(np.sum((y_pred - y) ** 2))\n")}
+    message = _verdicts(chapter, hidden_only)["test_mse_loss"]
+    assert message and "hint:" in message and "expected:" not in message and "got:" not in message
+    assert split_test(notebook.cells[0].source)[1] == ""
