@@ -1,0 +1,179 @@
+"""Run a notebook's code cells in a fresh Jupyter kernel, one at a time, and collect each test cell's records.
+
+The grader sends the cells one by one, so the kernel never holds a test cell it has not reached yet.
+During a test cell, dlfs.grading (in "observe" or "reference" mode) reports every check as display
+data of type dlfs.grading.MIME; everything else the cell prints is counted and dropped, never shown to
+anyone. A cell that runs past its time limit is interrupted; a kernel that dies ends the run, and the
+cells it did not reach are reported as not run.
+"""
+
+import os
+import queue
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jupyter_client import KernelManager
+
+from dlfs.grading import MIME
+from dlfs.judge import sandbox
+
+OUTPUT_LIMIT = 10_000_000    # characters a cell may print before it is stopped
+RECORD_LIMIT = 10_000        # records per cell
+
+
+@dataclass
+class CellRun:
+    """What one cell did: its records (test cells), the error type that ended it, if any."""
+    records: list = field(default_factory=list)
+    error: str | None = None
+    timed_out: bool = False
+    not_run: bool = False
+
+
+class _SandboxedKernelManager(KernelManager):
+    workdir: str = ""
+    shared: str = ""
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        return sandbox.wrap(super().format_kernel_cmd(extra_arguments), self.workdir, self.shared)
+
+
+class KernelRun:
+    """A kernel in ``workdir`` (sandboxed unless ``sandboxed=False``), used as a context manager.
+
+    Args:
+        mode: dlfs.grading mode for test cells: "observe" (a learner's submission) or "reference".
+        timeout: seconds per cell.
+    """
+
+    def __init__(self, workdir, mode, sandboxed=True, timeout=60):
+        self.workdir, self.mode, self.sandboxed, self.timeout = str(workdir), mode, sandboxed, timeout
+        self.dead = False
+
+    def __enter__(self):
+        self._shared = tempfile.mkdtemp(prefix="dlfs-kernel-")
+        if self.sandboxed:
+            manager = _SandboxedKernelManager(transport="ipc", ip=str(Path(self._shared) / "kernel"))
+            manager.workdir, manager.shared = self.workdir, self._shared
+        else:
+            manager = KernelManager(transport="ipc", ip=str(Path(self._shared) / "kernel"))
+        manager.connection_file = str(Path(self._shared) / "kernel.json")
+        # a signal would reach bubblewrap, not the kernel: ask the kernel itself to interrupt
+        manager.kernel_spec.interrupt_mode = "message"
+        self.manager = manager
+        manager.start_kernel(cwd=self.workdir, env={**os.environ, "MPLBACKEND": "Agg"})
+        self.client = manager.client()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=60)
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.client.stop_channels()
+            self.manager.shutdown_kernel(now=True)
+        finally:
+            shutil.rmtree(self._shared, ignore_errors=True)
+
+    def run(self, code, test=False):
+        """Execute one cell; returns a CellRun. Test cells run with dlfs.grading in this run's mode."""
+        if self.dead:
+            return CellRun(not_run=True)
+        if test:
+            setup = self._execute(f"import dlfs.grading as _dlfs_grading; _dlfs_grading.grading_mode({self.mode!r})",
+                                  collect=False)
+            if setup.error or setup.timed_out:
+                return CellRun(error=setup.error or "TimeoutError", timed_out=setup.timed_out)
+        result = self._execute(code, collect=test)
+        if test and not self.dead:
+            self._execute("_dlfs_grading.grading_mode('direct')", collect=False)
+        return result
+
+    def _execute(self, code, collect):
+        result = CellRun()
+        msg_id = self.client.execute(code, store_history=False, allow_stdin=False)
+        deadline, printed = time.monotonic() + self.timeout, 0
+        while True:
+            if not self.manager.is_alive():
+                self.dead = True
+                result.error = result.error or "KernelDied"
+                return result
+            try:
+                message = self.client.get_iopub_msg(timeout=min(1.0, max(0.05, deadline - time.monotonic())))
+            except queue.Empty:
+                if time.monotonic() > deadline:
+                    result.timed_out, result.error = True, "TimeoutError"
+                    self._interrupt()
+                    return result
+                continue
+            if message.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind, content = message["msg_type"], message.get("content", {})
+            if kind == "status" and content.get("execution_state") == "idle":
+                return result
+            if kind in ("display_data", "update_display_data") and collect:
+                record = content.get("data", {}).get(MIME)
+                if record is not None and len(result.records) < RECORD_LIMIT:
+                    result.records.append(record)
+            elif kind == "stream":
+                printed += len(content.get("text", ""))      # counted, never shown: it may quote the tests
+                if printed > OUTPUT_LIMIT:
+                    result.error = "OutputLimitExceeded"
+                    self._interrupt()
+                    return result
+            elif kind == "error":
+                result.error = str(content.get("ename", "Error"))[:80]
+
+    def _interrupt(self):
+        self.manager.interrupt_kernel()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                message = self.client.get_iopub_msg(timeout=0.5)
+            except queue.Empty:
+                continue
+            if message["msg_type"] == "status" and message["content"].get("execution_state") == "idle":
+                return
+        self.dead = True           # it did not stop: nothing after this cell can be trusted to run
+        self.manager.shutdown_kernel(now=True)
+
+
+def graded_run(notebook, workdir, mode, answers=None, sandboxed=True, timeout=60, skip_demos=False):
+    """Run a chapter's notebook the way a class is graded; returns {test grade_id: (records, index of the
+    first hidden record)} and whether the kernel died.
+
+    Args:
+        notebook: the chapter's source notebook (solutions/NN/NN.ipynb): every cell but the answers
+            comes from it, so a learner's edited or deleted test cells do not matter.
+        answers: {answer grade_id: the learner's code}; an answer missing here keeps the source's
+            cell, so pass every answer of a submission (the release's stub for a deleted one).
+        mode: "reference" (the solution, trusted) or "observe" (a learner's answers).
+    """
+    from dlfs.judge.hidden import learner_version, split_test
+
+    answers = answers or {}
+    results = {}
+    with KernelRun(workdir, mode, sandboxed=sandboxed, timeout=timeout) as kernel:
+        for cell in notebook.cells:
+            if cell.cell_type != "code" or (skip_demos and cell.metadata.get("demo")):
+                continue
+            meta = cell.metadata.get("nbgrader", {})
+            if not (meta.get("grade") and not meta.get("solution")):
+                kernel.run(answers.get(meta.get("grade_id"), cell.source))
+                continue
+            records, hidden_from = [], None
+            for index, part in enumerate(split_test(cell.source)):
+                if index == 1:
+                    hidden_from = len(records)
+                if not part.strip():
+                    continue
+                run = kernel.run(learner_version(part) if mode == "observe" else part, test=True)
+                records += run.records
+                if run.error:
+                    if run.error != "GradingError" or run.timed_out:
+                        records.append({"check": "stopped", "raised": run.error})
+                    break
+            results[meta["grade_id"]] = (records, hidden_from)
+        return results, kernel.dead
