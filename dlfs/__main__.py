@@ -7,6 +7,8 @@ and, for contributors and instructors:
 
     python3 -m dlfs install # only install (or refresh) .venv
     python3 -m dlfs release # rebuild solutions/*.ipynb and notebooks/ from the text sources
+    python3 -m dlfs grade NN_topic [--no-sandbox] [--timeout S]
+                            # grade autograder/submitted/*/NN_topic/ (dlfs/judge/grade.py)
 
 Run from any directory with any Python >= 3.11; the virtual environment lives in
 ``.venv`` at the repository root. A re-run skips pip when requirements.txt and
@@ -78,7 +80,8 @@ def _run_in_venv(args):
 
 
 def main(argv):
-    if len(argv) != 1 or argv[0] not in {"start", "test", "install", "release"}:
+    if not argv or argv[0] not in {"start", "test", "install", "release", "grade"} \
+            or (argv[0] != "grade" and len(argv) != 1):
         print(USAGE)
         return 2
     command = argv[0]
@@ -94,6 +97,8 @@ def main(argv):
         return _run_in_venv(["-m", "jupyter", "lab", *jupyter_lab_options()])
     if command == "test":
         return _run_in_venv(["-m", "pytest", "tests"])
+    if command == "grade":
+        return _run_in_venv(["-m", "dlfs.judge.grade", *argv[1:]])
     return _run_in_venv(["-m", "dlfs.build"])
 
 
