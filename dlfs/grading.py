@@ -400,3 +400,53 @@ def unchanged(name="your function", **arrays):
                   "work on a copy (x = x.copy()) or build a new array instead of assigning into the input.")
         if _state["mode"] == "reference":
             _emit({"check": "unchanged", "name": name, "key": key, "expected": encode(before)})
+
+
+def check_float(got, name="result", hint=None):
+    """``got`` is one Python float (an np.floating counts), not an array; returns it."""
+    is_float = isinstance(got, (float, np.floating))
+    if _state["mode"] == "observe":
+        _emit({"check": "float", "name": name, "got": bool(is_float), "type": type(got).__name__[:60]})
+        if not is_float:
+            _fail(name, "is not a float.")
+        return got
+    if not is_float:
+        _fail(name, f"returned a {type(got).__name__} of shape {np.shape(got)}, expected a Python float.",
+              hint or "reduce to one number and return float(...) of it.")
+    if _state["mode"] == "reference":
+        _emit({"check": "float", "name": name, "hint": hint})
+    return got
+
+
+PREDICATES = {}
+
+
+def predicate(function):
+    """Register a named test the judge applies to observed arrays (``check_that``)."""
+    PREDICATES[function.__name__] = function
+    return function
+
+
+@predicate
+def mnist_accuracy_at_least(W, b, threshold, n_test):
+    """The linear classifier (W (784, 10), b (10,)) gets at least ``threshold`` of the first ``n_test``
+    MNIST test images right. Returns (holds, what was measured)."""
+    from dlfs.data import load_mnist
+    _, (x_test, t_test) = load_mnist(n_train=1, n_test=int(n_test))
+    accuracy = float(np.mean(np.argmax(x_test @ W + b, axis=1) == t_test))
+    return accuracy >= threshold, f"{accuracy:.1%} on {int(n_test)} test images, expected at least {threshold:.0%}"
+
+
+def check_that(name_of_predicate, arrays, name="result", hint=None, **params):
+    """A named predicate of PREDICATES holds for ``arrays`` (a tuple of arrays) with ``params``.
+
+    In the learner's kernel only the arrays are observed; the judge evaluates the predicate."""
+    if _state["mode"] == "observe":
+        _emit({"check": "that", "name": name, "got": [encode(a) if _invalid_kind(a) is None else None for a in arrays]})
+        return
+    values = [_direct_check_finite(a, name, hint) for a in arrays]
+    holds, measured = PREDICATES[name_of_predicate](*values, **params)
+    if not holds:
+        _fail(name, f"measured {measured}.", hint)
+    if _state["mode"] == "reference":
+        _emit({"check": "that", "name": name, "hint": hint, "predicate": name_of_predicate, "params": params})

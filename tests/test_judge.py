@@ -16,16 +16,23 @@ from dlfs.judge.verdict import judge
 from course import REPO
 
 CHAPTER = "01_linear_regression"
-CONVERTED = [CHAPTER]          # chapters whose test cells are written for the judge (no leaks)
+CONVERTED = [CHAPTER, "02_softmax"]     # chapters whose test cells are written for the judge (no leaks)
 VARIANTS = importlib.import_module("variants.ch01")
+_REFERENCES = {}
+
+
+def _prepared(built_course, name):
+    """(source notebook, directory, reference records) of a chapter, the reference run once."""
+    if name not in _REFERENCES:
+        notebook = built_course.source(name)
+        directory = built_course.root / "solutions" / name
+        _REFERENCES[name] = notebook, directory, _run_graded(notebook, directory, "reference")
+    return _REFERENCES[name]
 
 
 @pytest.fixture(scope="module")
 def chapter(built_course):
-    notebook = built_course.source(CHAPTER)
-    directory = built_course.root / "solutions" / CHAPTER
-    reference = _run_graded(notebook, directory, "reference")
-    return notebook, directory, reference
+    return _prepared(built_course, CHAPTER)
 
 
 def _verdicts(chapter, answers):
@@ -48,7 +55,8 @@ def test_learner_version_keeps_the_calls_and_drops_every_expected_value():
 
 
 def test_leaks_finds_what_only_an_expected_value_needed():
-    source = ("x = rng.normal(size=3)\n"
+    source = ("### BEGIN HIDDEN TESTS\n"
+              "x = rng.normal(size=3)\n"
               "expected = 2 * x\n"
               "trajectory = []\n"
               "for step in range(3):\n"
@@ -65,18 +73,21 @@ def test_converted_chapters_hand_the_learner_no_expected_value(chapter_name):
             assert leaks(cell.source) == [], cell.metadata["tests"]
 
 
-def test_the_solution_passes_every_test_and_the_reference_run_is_complete(chapter):
+@pytest.mark.parametrize("name", CONVERTED)
+def test_the_solution_passes_every_test_and_the_reference_run_is_complete(built_course, name):
+    chapter = _prepared(built_course, name)
     notebook, directory, reference = chapter
     assert all(not any(r["check"] == "stopped" for r in records) for records, _ in reference.values())
     assert all(hidden_from is not None for _, hidden_from in reference.values())
     assert _verdicts(chapter, {}) == {grade_id: None for grade_id in reference}
 
 
-@pytest.mark.parametrize("answer_id,label,code,should_pass",
-                         [pytest.param(*v, id=f"{v[0]}-{v[1].replace(' ', '_')}") for v in VARIANTS.VARIANTS])
-def test_every_variant_keeps_its_verdict_through_the_judge(chapter, answer_id, label, code, should_pass):
-    verdicts = _verdicts(chapter, {answer_id: code})
-    test = VARIANTS.TESTS[answer_id]
+@pytest.mark.parametrize("name,answer_id,label,code,should_pass", [
+    pytest.param(name, *v, id=f"{name[:2]}-{v[0]}-{v[1].replace(' ', '_')}")
+    for name in CONVERTED for v in importlib.import_module(f"variants.ch{name[:2]}").VARIANTS])
+def test_every_variant_keeps_its_verdict_through_the_judge(built_course, name, answer_id, label, code, should_pass):
+    verdicts = _verdicts(_prepared(built_course, name), {answer_id: code})
+    test = importlib.import_module(f"variants.ch{name[:2]}").TESTS[answer_id]
     assert (verdicts[test] is None) == should_pass, verdicts[test]
     assert [t for t, message in verdicts.items() if t != test and message is not None] == []
 

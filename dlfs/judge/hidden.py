@@ -96,8 +96,12 @@ def leaks(source):
     expected value, so they must move into a REFERENCE block (or be removed).
 
     A statement matters if it stores nothing (a check, a call of the learner's code, a ``with``); a
-    name is needed if a statement that matters, or that computes a needed name, reads it.
+    name is needed if a statement that matters, or that computes a needed name, reads it. Names the
+    visible part of the test computes are public (the learner reads that code) and never count.
     """
+    visible = split_test(source)[0]
+    public = set().union(*(stores for stores, _ in _effects(ast.parse(learner_version(visible))))) \
+        if visible.strip() else set()
     effects = _effects(ast.parse(learner_version(source)))
     stored = set().union(*(stores for stores, _ in effects)) if effects else set()
     needed = set().union(*(loads for stores, loads in effects if not stores)) if effects else set()
@@ -106,7 +110,7 @@ def leaks(source):
         if more <= needed:
             break
         needed |= more
-    return sorted(name for name in stored - needed if name != "_")
+    return sorted(name for name in stored - needed - public if name != "_")
 
 
 HIDDEN_MARKER = re.compile(r"^### BEGIN HIDDEN TESTS[ \t]*$", re.MULTILINE)

@@ -77,6 +77,19 @@ def _compare(record, observed):
                 return (f"{name}: modified its input `{record['key']}` in place.\n  hint: work on a copy "
                         "(x = x.copy()) or build a new array instead of assigning into the input.")
             return None
+        if check == "float":
+            if observed.get("got") is True:
+                return None
+            kind = observed.get("type") if _TYPE_NAME.fullmatch(str(observed.get("type"))) else "an object"
+            return (f"{name}: returned a {kind}, expected a Python float.\n"
+                    f"  hint: {hint or 'reduce to one number and return float(...) of it.'}")
+        if check == "that":
+            arrays = observed.get("got")
+            if not isinstance(arrays, list) or any(a is None for a in arrays):
+                return f"{name}: the result is not an array of numbers."
+            values = [grading._direct_check_finite(grading.decode(a), name, hint) for a in arrays]
+            holds, measured = grading.PREDICATES[record["predicate"]](*values, **record["params"])
+            return None if holds else f"{name}: measured {measured}." + (f"\n  hint: {hint}" if hint else "")
         got = grading.decode(observed.get("got"))
         if check == "shape":
             grading._direct_check_shape(got, record["expected"], name, hint)
