@@ -7,8 +7,10 @@ and, for contributors and instructors:
 
     python3 -m dlfs install # only install (or refresh) .venv
     python3 -m dlfs release # rebuild solutions/*.ipynb and notebooks/ from the text sources
-    python3 -m dlfs grade NN_topic [--no-sandbox] [--timeout S]
+    python3 -m dlfs grade NN_topic [--student ID] [--no-sandbox] [--timeout S]
                             # grade autograder/submitted/*/NN_topic/ (dlfs/judge/grade.py)
+    python3 -m dlfs check NN_topic | path/to/notebook.ipynb
+                            # grade your own notebook, hidden tests included (dlfs/judge/check.py)
 
 Run from any directory with any Python >= 3.11; the virtual environment lives in
 ``.venv`` at the repository root. A re-run skips pip when requirements.txt and
@@ -80,8 +82,9 @@ def _run_in_venv(args):
 
 
 def main(argv):
-    if not argv or argv[0] not in {"start", "test", "install", "release", "grade"} \
-            or (argv[0] != "grade" and len(argv) != 1):
+    takes_arguments = {"grade", "check"}
+    if not argv or argv[0] not in {"start", "test", "install", "release"} | takes_arguments \
+            or (argv[0] not in takes_arguments and len(argv) != 1):
         print(USAGE)
         return 2
     command = argv[0]
@@ -97,8 +100,9 @@ def main(argv):
         return _run_in_venv(["-m", "jupyter", "lab", *jupyter_lab_options()])
     if command == "test":
         return _run_in_venv(["-m", "pytest", "tests"])
-    if command == "grade":
-        return _run_in_venv(["-m", "dlfs.judge.grade", *argv[1:]])
+    if command in takes_arguments:     # (it runs at the root: a notebook path is made absolute first)
+        arguments = [str(Path(a).resolve()) if a.endswith(".ipynb") else a for a in argv[1:]]
+        return _run_in_venv(["-m", f"dlfs.judge.{command}", *arguments])
     return _run_in_venv(["-m", "dlfs.build"])
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from course import solved, with_answer
 from dlfs.judge import sandbox
-from dlfs.judge.grade import grade, auto_points
+from dlfs.judge.grade import auto_points, grade, prepare
 
 pytestmark = pytest.mark.skipif(not sandbox.available() and not os.environ.get("CI"),
                                 reason="bubblewrap is not installed (apt install bubblewrap); CI installs it")
@@ -89,6 +89,11 @@ def test_verdicts_name_the_failed_test_and_its_hint(graded_class):
     assert all(v["passed"] for test, v in verdicts.items() if test != "test_mse_loss")
 
 
-def test_a_chapter_not_yet_written_for_the_judge_is_refused(built_course):
-    with pytest.raises(SystemExit, match="not yet written for grading outside"):
-        grade(built_course.root, "03_mlp", timeout=30, out=io.StringIO())
+def test_a_chapter_whose_tests_leak_expected_values_is_refused(tmp_path):
+    source = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "### BEGIN HIDDEN TESTS\nexpected = 2 * x\ncheck_close(call(double, x), expected, 'double(x)')",
+        metadata={"nbgrader": {"grade": True, "solution": False, "grade_id": "test_double", "points": 1}})])
+    (tmp_path / "solutions" / "99_leaky").mkdir(parents=True)
+    nbformat.write(source, tmp_path / "solutions" / "99_leaky" / "99_leaky.ipynb")
+    with pytest.raises(SystemExit, match=r"not yet written for grading outside.*test_double"):
+        prepare(tmp_path, "99_leaky")

@@ -1,14 +1,16 @@
 """Grade every submission of a chapter: a sandboxed kernel per learner, the verdict outside it, a report.
 
-    python3 -m dlfs grade 01_linear_regression [--no-sandbox] [--timeout SECONDS]
+    python3 -m dlfs grade 01_linear_regression [--student ID ...] [--no-sandbox] [--timeout SECONDS]
 
 For each ``autograder/submitted/<student>/<chapter>/``: the learner's answer cells are taken from their
 notebook; every other cell (given code, demos, tests) comes from the chapter's source, so edited or
 deleted test cells change nothing; the cells run one by one in a fresh kernel inside a bubblewrap
 sandbox whose folder holds only the release's files; dlfs.judge compares what the kernel observed with
-the reference run of the solution (cached in ``autograder/reference/``). Writes
+the reference run of the solution (cached in ``autograder/reference/``). The grades go into nbgrader's
+gradebook and an autograded notebook per learner (dlfs.judge.gradebook), so formgrader, manual
+grading, ``nbgrader generate_feedback`` and ``nbgrader export`` work as usual. Writes
 ``autograder/reports/<chapter>.csv`` (student_id, score, max_score, status, notes) and each learner's
-verdicts in ``autograder/verdicts/<student>/<chapter>.json``.
+verdicts in ``autograder/verdicts/<student>/<chapter>.json`` (for instructors).
 
 Statuses: ``ok``; ``flagged`` (graded, but a person should look: a renamed notebook graded under its
 right name, edited or deleted cells, extra files next to the notebook, a kernel that died part way);
@@ -23,157 +25,188 @@ import json
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-from dlfs.judge import sandbox
+from dlfs.judge import gradebook, sandbox
 from dlfs.judge.hidden import leaks
 from dlfs.judge.kernel import graded_run
+from dlfs.judge.submission import UnreadableSubmission, read_folder, test_cells
 from dlfs.judge.verdict import judge
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+REPORT_HEADER = ["student_id", "score", "max_score", "status", "notes"]
 
 
-def _meta(cell):
-    return cell.metadata.get("nbgrader", {})
+def auto_points(notebook):
+    """{test grade_id: points} of a notebook's autograded test cells."""
+    return {grade_id: float(cell.metadata["nbgrader"]["points"]) for grade_id, cell in test_cells(notebook).items()}
 
 
-def auto_points(source):
-    """{test grade_id: points} of a source notebook's autograded test cells."""
-    return {_meta(c)["grade_id"]: float(_meta(c)["points"]) for c in source.cells
-            if _meta(c).get("grade") and not _meta(c).get("solution")}
+def db_url(root):
+    return f"sqlite:///{Path(root) / 'autograder' / 'gradebook.db'}"
+
+
+@dataclass
+class Chapter:
+    """What grading a chapter needs, read once: its notebooks, the reference run, the points."""
+    root: Path
+    name: str
+    source: nbformat.NotebookNode     # solutions/NN/NN.ipynb: the instructor's notebook, hidden tests and all
+    release: nbformat.NotebookNode    # notebooks/NN/NN.ipynb: what learners got
+    reference: dict                   # {test grade_id: (records, index of the first hidden record)}
+    printed: str                      # what the reference run printed (instructors only)
+
+    @property
+    def points(self):
+        return auto_points(self.source)
+
+    @property
+    def max_score(self):
+        return sum(self.points.values())
+
+    @property
+    def release_folder(self):
+        return self.root / "notebooks" / self.name
 
 
 def reference_run(root, chapter, source, timeout):
-    """The reference records of the chapter's solution, cached per version of its source notebook."""
+    """(records, printed) of the chapter's solution, cached per version of its source notebook."""
     digest = hashlib.sha256(nbformat.writes(source).encode()).hexdigest()[:16]
     cache = Path(root) / "autograder" / "reference" / f"{chapter}-{digest}.json"
     if cache.is_file():
-        return {k: tuple(v) for k, v in json.loads(cache.read_text()).items()}
+        cached = json.loads(cache.read_text())
+        return {k: tuple(v) for k, v in cached["records"].items()}, cached["printed"]
+    printed = []
     records, dead = graded_run(source, Path(root) / "solutions" / chapter, "reference", sandboxed=False,
-                               timeout=timeout)
+                               timeout=timeout, printed=printed)
     broken = [t for t, (r, _) in records.items() if any(x.get("check") == "stopped" for x in r)]
     if dead or broken or set(records) != set(auto_points(source)):
         raise SystemExit(f"The solution of {chapter} does not pass its own tests ({broken or 'kernel died'}); "
                          "fix the source before grading.")
     cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps(records))
-    return records
+    cache.write_text(json.dumps({"records": records, "printed": "".join(printed)}))
+    return records, "".join(printed)
 
 
-def read_submission(root, folder, chapter, release):
-    """(answers {answer grade_id: code}, notes, failure) of one learner's folder."""
-    notes, expected = [], folder / f"{chapter}.ipynb"
-    notebooks = sorted(folder.glob("*.ipynb"))
-    if expected.is_file():
-        path = expected
-    elif len(notebooks) == 1:
-        path = notebooks[0]
-        notes.append(f"notebook named {path.name}, graded as {expected.name}")
-    else:
-        return None, notes, f"no notebook {expected.name}" + (f" (found {len(notebooks)} others)" if notebooks else "")
-    try:
-        submitted = nbformat.read(path, as_version=4)
-    except Exception as error:  # noqa: BLE001 - any unreadable file is the same outcome for the learner
-        return None, notes, f"{path.name} is not a readable notebook ({type(error).__name__})"
-    by_id = {}
-    for cell in submitted.cells:
-        grade_id = _meta(cell).get("grade_id") if isinstance(cell.get("metadata"), dict) else None
-        if grade_id and cell.get("cell_type") == "code":
-            by_id.setdefault(grade_id, str(cell.get("source", "")))
-    stubs = {_meta(c)["grade_id"]: c.source for c in release.cells if _meta(c).get("solution") and c.cell_type == "code"}
-    answers = {}
-    for grade_id, stub in stubs.items():
-        if grade_id in by_id:
-            answers[grade_id] = by_id[grade_id]
-        else:
-            answers[grade_id] = stub
-            notes.append(f"answer cell {grade_id} deleted (graded as not answered)")
-    release_tests = {_meta(c)["grade_id"]: c.source for c in release.cells if _meta(c).get("grade")
-                     and not _meta(c).get("solution") and c.cell_type == "code"}
-    changed = [t for t, code in release_tests.items() if by_id.get(t, None) != code]
-    if changed:
-        notes.append(f"test cells edited or deleted: {', '.join(changed)} (the originals were run)")
-    allowed = ({p.name for p in (Path(root) / "notebooks" / chapter).iterdir()}
-               | {path.name, ".ipynb_checkpoints", "timestamp.txt"})
-    extra = sorted(p.name for p in folder.iterdir() if p.name not in allowed)
-    if extra:
-        notes.append(f"extra files ignored: {', '.join(extra[:5])}")
-    return answers, notes, None
+def release_of(source):
+    """The release of a source notebook, as nbgrader's generate_assignment makes it (solutions and
+    hidden tests cleared), for a learner whose notebooks/ copy is their own work."""
+    from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+    notebook, resources = ClearSolutions().preprocess(nbformat.from_dict(source), {})
+    return ClearHiddenTests().preprocess(notebook, resources)[0]
 
 
-def grade_submission(root, chapter, source, release, reference, folder, sandboxed, timeout):
-    """One learner: (score, status, notes, verdicts)."""
-    answers, notes, failure = read_submission(root, folder, chapter, release)
-    if failure:
-        return 0.0, "failed", notes + [failure], {}
-    points = auto_points(source)
+def prepare(root, name, timeout=60, release=None):
+    """The Chapter, after checking it can be graded outside the learner's kernel. ``release`` defaults
+    to the release notebook in notebooks/."""
+    root = Path(root)
+    source_path = root / "solutions" / name / f"{name}.ipynb"
+    if not source_path.is_file():
+        raise SystemExit(f"{source_path} is missing: build the course first (python3 -m dlfs release).")
+    source = nbformat.read(source_path, as_version=4)
+    unconverted = [grade_id for grade_id, cell in test_cells(source).items() if leaks(cell.source)]
+    if unconverted:
+        raise SystemExit(f"{name}'s tests are not yet written for grading outside the learner's kernel "
+                         f"({', '.join(unconverted)}): grade it with nbgrader autograde for now (issue 10).")
+    release = release or nbformat.read(root / "notebooks" / name / f"{name}.ipynb", as_version=4)
+    reference, printed = reference_run(root, name, source, timeout)
+    return Chapter(root, name, source, release, reference, printed)
+
+
+def verdicts_of(chapter, answers, sandboxed, timeout):
+    """({test grade_id: verdict dict}, whether the kernel died) for one learner's answers."""
     with tempfile.TemporaryDirectory(prefix="dlfs-grade-") as work:
-        workdir = Path(work) / chapter
-        shutil.copytree(Path(root) / "notebooks" / chapter, workdir)   # the release's files, not the learner's
-        observed, died = graded_run(source, workdir, "observe", answers=answers, sandboxed=sandboxed,
+        workdir = Path(work) / chapter.name
+        shutil.copytree(chapter.release_folder, workdir, ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
+        observed, died = graded_run(chapter.source, workdir, "observe", answers=answers, sandboxed=sandboxed,
                                     timeout=timeout)
-    if died:
-        notes.append("the kernel died part way: scored on what was observed")
-    verdicts, score = {}, 0.0
-    for test, (records, hidden_from) in reference.items():
+    verdicts = {}
+    for test, (records, hidden_from) in chapter.reference.items():
         verdict = judge(records, observed.get(test, ([], None))[0], hidden_from)
-        verdicts[test] = {"passed": verdict.passed, "points": points[test] if verdict.passed else 0.0,
-                          "max_points": points[test], "message": verdict.message}
-        score += verdicts[test]["points"]
-    return score, "flagged" if notes else "ok", notes, verdicts
+        points = chapter.points[test]
+        verdicts[test] = {"passed": verdict.passed, "points": points if verdict.passed else 0.0,
+                          "max_points": points, "message": verdict.message}
+    return verdicts, died
+
+
+def grade_student(chapter, student, folder, sandboxed, timeout):
+    """Grade one submission folder into the gradebook; returns its report row."""
+    try:
+        submission = read_folder(folder, chapter.name, chapter.release,
+                                 [p.name for p in chapter.release_folder.iterdir()])
+    except UnreadableSubmission as failure:
+        message = f"{failure}: nothing could be graded."
+        verdicts = {test: {"passed": False, "points": 0.0, "max_points": p, "message": message}
+                    for test, p in chapter.points.items()}
+        answers = {}
+        gradebook.record(db_url(chapter.root), student, chapter.name, verdicts, answers, chapter.release, folder,
+                         unreadable=True)
+        status, notes, score = "failed", [str(failure)], 0.0
+    else:
+        answers, notes = submission.answers, list(submission.notes)
+        verdicts, died = verdicts_of(chapter, answers, sandboxed, timeout)
+        if died:
+            notes.append("the kernel died part way: scored on what was observed")
+        gradebook.record(db_url(chapter.root), student, chapter.name, verdicts, answers, chapter.release, folder)
+        score, status = sum(v["points"] for v in verdicts.values()), "flagged" if notes else "ok"
+    gradebook.write_autograded(chapter.root, student, chapter.name,
+                               gradebook.autograded_notebook(chapter.release, answers, verdicts), folder)
+    if not sandboxed:
+        notes.append("graded without a sandbox (--no-sandbox)")
+    target = chapter.root / "autograder" / "verdicts" / student / f"{chapter.name}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(verdicts, indent=1))
+    return [student, f"{score:g}", f"{chapter.max_score:g}", status, "; ".join(notes)]
 
 
 def known_students(root):
-    """Student ids in the gradebook, if there is one."""
-    database = Path(root) / "autograder" / "gradebook.db"
-    if not database.is_file():
-        return set()
-    from nbgrader.api import Gradebook
-    with Gradebook(f"sqlite:///{database}") as gradebook:
-        return {student.id for student in gradebook.students}
+    """Student ids in the gradebook."""
+    with gradebook.open_gradebook(db_url(root)) as book:
+        return {student.id for student in book.students}
 
 
-def grade(root, chapter, sandboxed=True, timeout=60, out=sys.stdout):
-    """Grade every submission of ``chapter``; returns the report's rows."""
+def _write_report(path, rows):
+    """Write the report, keeping the rows of students not graded in this run."""
+    kept = {}
+    if path.is_file():
+        with path.open(newline="") as f:
+            kept = {row[0]: row for row in list(csv.reader(f))[1:] if row}
+    kept.update({row[0]: row for row in rows})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".csv.partial")
+    with partial.open("w", newline="") as f:
+        csv.writer(f).writerows([REPORT_HEADER, *(kept[s] for s in sorted(kept))])
+    partial.replace(path)
+
+
+def grade(root, chapter_name, sandboxed=True, timeout=60, students=None, out=sys.stdout):
+    """Grade every submission of ``chapter_name`` (or only ``students``); returns this run's report rows."""
     root = Path(root)
-    source_path = root / "solutions" / chapter / f"{chapter}.ipynb"
-    if not source_path.is_file():
-        raise SystemExit(f"{source_path} is missing: build the course first (python -m dlfs.build).")
     if sandboxed and not sandbox.available():
         raise SystemExit("bubblewrap (bwrap) is not installed, so submissions cannot be sandboxed: "
                          "`apt install bubblewrap`, or pass --no-sandbox if you trust every submission.")
-    source = nbformat.read(source_path, as_version=4)
-    unconverted = [_meta(c)["grade_id"] for c in source.cells if _meta(c).get("grade") and not _meta(c).get("solution")
-                   and c.cell_type == "code" and leaks(c.source)]
-    if unconverted:
-        raise SystemExit(f"{chapter}'s tests are not yet written for grading outside the learner's kernel "
-                         f"({', '.join(unconverted)}): grade it with nbgrader autograde for now (issue 10).")
-    release = nbformat.read(root / "notebooks" / chapter / f"{chapter}.ipynb", as_version=4)
-    reference = reference_run(root, chapter, source, timeout)
-    max_score = sum(auto_points(source).values())
+    gradebook.require_assignment(db_url(root), chapter_name)
+    chapter = prepare(root, chapter_name, timeout)
     submitted = root / "autograder" / "submitted"
-    folders = {p.parent.name: p for p in sorted(submitted.glob(f"*/{chapter}")) if p.is_dir()}
+    folders = {p.parent.name: p for p in sorted(submitted.glob(f"*/{chapter_name}")) if p.is_dir()}
+    everyone = sorted(set(folders) | known_students(root))
     rows = []
-    for student in sorted(set(folders) | known_students(root)):
+    for student in (everyone if students is None else sorted(students)):
         if student not in folders:
-            rows.append([student, "", max_score, "missing", "no submission"])
-            continue
-        score, status, notes, verdicts = grade_submission(root, chapter, source, release, reference,
-                                                          folders[student], sandboxed, timeout)
-        if not sandboxed:
-            notes.append("graded without a sandbox (--no-sandbox)")
-        target = root / "autograder" / "verdicts" / student / f"{chapter}.json"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(verdicts, indent=1))
-        rows.append([student, f"{score:g}", f"{max_score:g}", status, "; ".join(notes)])
-        print(f"{student}: {score:g} / {max_score:g} {status}" + (f" ({'; '.join(notes)})" if notes else ""),
-              file=out, flush=True)
-    report = root / "autograder" / "reports" / f"{chapter}.csv"
-    report.parent.mkdir(parents=True, exist_ok=True)
-    with report.open("w", newline="") as f:
-        csv.writer(f).writerows([["student_id", "score", "max_score", "status", "notes"], *rows])
+            row = [student, "", f"{chapter.max_score:g}", "missing", "no submission"]
+        else:
+            try:
+                row = grade_student(chapter, student, folders[student], sandboxed, timeout)
+            except Exception as error:  # noqa: BLE001 - one submission's trouble never stops the batch
+                row = [student, "", f"{chapter.max_score:g}", "failed",
+                       f"the grader could not grade it ({type(error).__name__}: {error}); nothing was recorded"]
+        rows.append(row)
+        print(f"{row[0]}: {row[1] or '-'} / {row[2]} {row[3]}" + (f" ({row[4]})" if row[4] else ""), file=out, flush=True)
+    report = root / "autograder" / "reports" / f"{chapter_name}.csv"
+    _write_report(report, rows)
     print(f"report: {report}", file=out)
     return rows
 
@@ -181,10 +214,12 @@ def grade(root, chapter, sandboxed=True, timeout=60, out=sys.stdout):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python3 -m dlfs grade", description=__doc__.split("\n\n")[0])
     parser.add_argument("chapter", help="e.g. 01_linear_regression")
+    parser.add_argument("--student", action="append", help="grade only this student (repeatable)")
     parser.add_argument("--no-sandbox", action="store_true", help="run kernels unsandboxed (trusted submissions only)")
     parser.add_argument("--timeout", type=float, default=60, help="seconds per cell (default 60)")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the course folder (default: this course)")
     args = parser.parse_args(argv)
-    grade(ROOT, args.chapter, sandboxed=not args.no_sandbox, timeout=args.timeout)
+    grade(args.root, args.chapter, sandboxed=not args.no_sandbox, timeout=args.timeout, students=args.student)
     return 0
 
 

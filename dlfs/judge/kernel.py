@@ -10,6 +10,7 @@ cells it did not reach are reported as not run.
 import os
 import queue
 import shutil
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -26,11 +27,12 @@ RECORD_LIMIT = 10_000        # records per cell
 
 @dataclass
 class CellRun:
-    """What one cell did: its records (test cells), the error type that ended it, if any."""
+    """What one cell did: its records (test cells), the error type that ended it, if any, and what it
+    printed (kept only when the run was asked to keep it: the trusted reference run)."""
     records: list = field(default_factory=list)
     error: str | None = None
     timed_out: bool = False
-    not_run: bool = False
+    printed: str = ""
 
 
 class _SandboxedKernelManager(KernelManager):
@@ -49,9 +51,9 @@ class KernelRun:
         timeout: seconds per cell.
     """
 
-    def __init__(self, workdir, mode, sandboxed=True, timeout=60):
+    def __init__(self, workdir, mode, sandboxed=True, timeout=60, keep_printed=False):
         self.workdir, self.mode, self.sandboxed, self.timeout = str(workdir), mode, sandboxed, timeout
-        self.dead = False
+        self.keep_printed, self.dead = keep_printed, False
 
     def __enter__(self):
         self._shared = tempfile.mkdtemp(prefix="dlfs-kernel-")
@@ -64,7 +66,9 @@ class KernelRun:
         # a signal would reach bubblewrap, not the kernel: ask the kernel itself to interrupt
         manager.kernel_spec.interrupt_mode = "message"
         self.manager = manager
-        manager.start_kernel(cwd=self.workdir, env={**os.environ, "MPLBACKEND": "Agg"})
+        # the kernel's own stdout/stderr are the learner's code's too: never shown
+        manager.start_kernel(cwd=self.workdir, env={**os.environ, "MPLBACKEND": "Agg"},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.client = manager.client()
         self.client.start_channels()
         self.client.wait_for_ready(timeout=60)
@@ -80,7 +84,7 @@ class KernelRun:
     def run(self, code, test=False):
         """Execute one cell; returns a CellRun. Test cells run with dlfs.grading in this run's mode."""
         if self.dead:
-            return CellRun(not_run=True)
+            return CellRun(error="KernelDied")
         if test:
             setup = self._execute(f"import dlfs.grading as _dlfs_grading; _dlfs_grading.grading_mode({self.mode!r})",
                                   collect=False)
@@ -119,6 +123,8 @@ class KernelRun:
                     result.records.append(record)
             elif kind == "stream":
                 printed += len(content.get("text", ""))      # counted, never shown: it may quote the tests
+                if self.keep_printed and printed <= OUTPUT_LIMIT:
+                    result.printed += content.get("text", "")
                 if printed > OUTPUT_LIMIT:
                     result.error = "OutputLimitExceeded"
                     self._interrupt()
@@ -140,7 +146,7 @@ class KernelRun:
         self.manager.shutdown_kernel(now=True)
 
 
-def graded_run(notebook, workdir, mode, answers=None, sandboxed=True, timeout=60, skip_demos=False):
+def graded_run(notebook, workdir, mode, answers=None, sandboxed=True, timeout=60, skip_demos=False, printed=None):
     """Run a chapter's notebook the way a class is graded; returns {test grade_id: (records, index of the
     first hidden record)} and whether the kernel died.
 
@@ -150,18 +156,21 @@ def graded_run(notebook, workdir, mode, answers=None, sandboxed=True, timeout=60
         answers: {answer grade_id: the learner's code}; an answer missing here keeps the source's
             cell, so pass every answer of a submission (the release's stub for a deleted one).
         mode: "reference" (the solution, trusted) or "observe" (a learner's answers).
+        printed: a list to which what each cell printed is appended (for a trusted run only).
     """
     from dlfs.judge.hidden import learner_version, split_test
 
     answers = answers or {}
     results = {}
-    with KernelRun(workdir, mode, sandboxed=sandboxed, timeout=timeout) as kernel:
+    with KernelRun(workdir, mode, sandboxed=sandboxed, timeout=timeout, keep_printed=printed is not None) as kernel:
         for cell in notebook.cells:
             if cell.cell_type != "code" or (skip_demos and cell.metadata.get("demo")):
                 continue
             meta = cell.metadata.get("nbgrader", {})
             if not (meta.get("grade") and not meta.get("solution")):
-                kernel.run(answers.get(meta.get("grade_id"), cell.source))
+                run = kernel.run(answers.get(meta.get("grade_id"), cell.source))
+                if printed is not None:
+                    printed.append(run.printed)
                 continue
             records, hidden_from = [], None
             for index, part in enumerate(split_test(cell.source)):
@@ -171,6 +180,8 @@ def graded_run(notebook, workdir, mode, answers=None, sandboxed=True, timeout=60
                     continue
                 run = kernel.run(learner_version(part) if mode == "observe" else part, test=True)
                 records += run.records
+                if printed is not None:
+                    printed.append(run.printed)
                 if run.error:
                     if run.error != "GradingError" or run.timed_out:
                         records.append({"check": "stopped", "raised": run.error})
