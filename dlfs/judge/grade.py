@@ -121,8 +121,10 @@ def verdicts_of(chapter, answers, sandboxed, timeout):
     with tempfile.TemporaryDirectory(prefix="dlfs-grade-") as work:
         workdir = Path(work) / chapter.name
         shutil.copytree(chapter.release_folder, workdir, ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
+        # demo cells only show things (no test depends on one: tests/test_variants.py runs without them),
+        # so a learner's run skips them: faster, and a slow plot costs no points
         observed, died = graded_run(chapter.source, workdir, "observe", answers=answers, sandboxed=sandboxed,
-                                    timeout=timeout)
+                                    timeout=timeout, skip_demos=True)
     verdicts = {}
     for test, (records, hidden_from) in chapter.reference.items():
         verdict = judge(records, observed.get(test, ([], None))[0], hidden_from)

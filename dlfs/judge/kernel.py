@@ -97,7 +97,9 @@ class KernelRun:
 
     def _execute(self, code, collect):
         result = CellRun()
-        msg_id = self.client.execute(code, store_history=False, allow_stdin=False)
+        # stop_on_error=False: after an error or an interrupt, ipykernel would otherwise skip ("abort") the
+        # cells sent right after it without running them, and report them idle like any other
+        msg_id = self.client.execute(code, store_history=False, allow_stdin=False, stop_on_error=False)
         deadline, printed = time.monotonic() + self.timeout, 0
         while True:
             if not self.manager.is_alive():
@@ -125,11 +127,9 @@ class KernelRun:
                 printed += len(content.get("text", ""))      # counted, never shown: it may quote the tests
                 if self.keep_printed and printed <= OUTPUT_LIMIT:
                     result.printed += content.get("text", "")
-                if printed > OUTPUT_LIMIT:
-                    result.error = "OutputLimitExceeded"
-                    self._interrupt()
-                    return result
-            elif kind == "error":
+                if printed > OUTPUT_LIMIT:   # the cell fails; the rest of its output is read and dropped
+                    result.error, collect = "OutputLimitExceeded", False
+            elif kind == "error" and result.error != "OutputLimitExceeded":
                 result.error = str(content.get("ename", "Error"))[:80]
 
     def _interrupt(self):
