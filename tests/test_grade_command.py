@@ -97,3 +97,33 @@ def test_a_chapter_whose_tests_leak_expected_values_is_refused(tmp_path):
     nbformat.write(source, tmp_path / "solutions" / "99_leaky" / "99_leaky.ipynb")
     with pytest.raises(SystemExit, match=r"not yet written for grading outside.*test_double"):
         prepare(tmp_path, "99_leaky")
+
+
+def _tree(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_learner_checks_their_own_notebook_as_the_class_grader_would(built_course, tmp_path):
+    from dlfs.judge.check import check
+    course = built_course
+    mine = tmp_path / CHAPTER / f"{CHAPTER}.ipynb"
+    mine.parent.mkdir()
+    nbformat.write(with_answer(solved(course.release(CHAPTER), course.source(CHAPTER)), "mse_loss", SUM_INSTEAD_OF_MEAN), mine)
+    before, release_before = mine.read_bytes(), _tree(course.root / "notebooks")
+    out = io.StringIO()
+    score, max_score = check(str(mine), root=course.root, timeout=30, out=out)
+    printed = out.getvalue()
+    assert (score, max_score) == (max_score - 2, sum(auto_points(course.source(CHAPTER)).values()))
+    lines = printed.splitlines()
+    failed = [i for i, line in enumerate(lines) if line.split()[:3] == ["test_mse_loss", "0/2", "failed:"]]
+    assert failed and "divide by N" in "\n".join(lines[failed[0]:failed[0] + 6])
+    assert [line for line in lines if line.split()[:1] == ["test_closed_form"]][0].split()[1:] == ["2/2", "passed"]
+    assert any("q_learning_rate" in line and "graded by hand (pending)" in line for line in lines)
+    assert mine.read_bytes() == before and _tree(course.root / "notebooks") == release_before
+
+
+def test_a_classroom_copy_without_solutions_says_why_it_cannot_check(tmp_path):
+    from dlfs.judge.check import check
+    (tmp_path / "notebooks" / CHAPTER).mkdir(parents=True)
+    with pytest.raises(SystemExit, match="no solutions/ folder"):
+        check(CHAPTER, root=tmp_path, out=io.StringIO())

@@ -39,11 +39,11 @@ def check(argument, root=ROOT, timeout=60, out=sys.stdout):
     from dlfs.build import chapters, write_sources
     root = Path(root)
     chapter_name, path = resolve(argument, root)
-    if chapter_name not in chapters(root):
-        raise SystemExit(f"{chapter_name} is not a chapter of this course (expected one of: {', '.join(chapters(root))}).")
-    if not (root / "solutions" / chapter_name / f"{chapter_name}.pct.py").is_file():
+    if not list(root.glob("solutions/*/*.pct.py")):
         raise SystemExit("This copy of the course has no solutions/ folder, so the hidden tests cannot be run here: "
                          "your instructor grades them. The visible tests in the notebook still check your work.")
+    if chapter_name not in chapters(root):
+        raise SystemExit(f"{chapter_name} is not a chapter of this course (one of: {', '.join(chapters(root))}).")
     if not path.is_file():
         raise SystemExit(f"No notebook at {path}.")
     write_sources(root)                  # solutions/*.ipynb and provided/ (generated; never touches notebooks/)
