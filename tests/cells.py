@@ -66,12 +66,12 @@ def run_tests(notebook, directory, answers=None):
 
 def _run_graded(notebook, directory, mode, answers=None):
     """Run the notebook like run_tests, but with dlfs.grading in ``mode`` ("reference" or "observe"):
-    returns {test grade_id: (records, index of the first hidden record)}. In "observe" mode every test
-    cell runs as the learner's kernel would run it (dlfs.judge.hidden.learner_version)."""
+    returns {test grade_id: (records, index of the first hidden record)}. Test cells run in the parts
+    the grading kernel gets (dlfs.judge.hidden.parts_to_run, as dlfs.judge.kernel.graded_run does)."""
     import matplotlib.pyplot as plt
 
     from dlfs import grading
-    from dlfs.judge.hidden import learner_version, split_test
+    from dlfs.judge.hidden import parts_to_run
 
     answers = answers or {}
     namespace = {"__name__": "__main__"}
@@ -84,13 +84,12 @@ def _run_graded(notebook, directory, mode, answers=None):
                 meta = cell.metadata.get("nbgrader", {})
                 source = answers.get(meta.get("grade_id"), cell.source)
                 is_test = meta.get("grade") and not meta.get("solution")
-                parts = split_test(source) if is_test else (source,)
+                parts = parts_to_run(source, mode) if is_test else [(False, source)]
                 records, hidden_from = [], None
                 grading.grading_mode(mode if is_test else "direct", records)
-                for index, part in enumerate(parts):
-                    if index == 1:
+                for hidden, code in parts:
+                    if hidden:
                         hidden_from = len(records)
-                    code = learner_version(part) if is_test and mode == "observe" else part
                     try:
                         exec(compile(code, f"<cell {meta.get('grade_id', '')}>", "exec"), namespace)
                     except Exception as error:  # noqa: BLE001 - the records so far are the result

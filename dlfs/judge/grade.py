@@ -76,8 +76,8 @@ def reference_run(root, chapter, source, timeout):
     """(records, printed) of the chapter's solution, cached per version of its source notebook."""
     digest = hashlib.sha256(nbformat.writes(source).encode()).hexdigest()[:16]
     cache = Path(root) / "autograder" / "reference" / f"{chapter}-{digest}.json"
-    if cache.is_file():
-        cached = json.loads(cache.read_text())
+    cached = json.loads(cache.read_text()) if cache.is_file() else {}
+    if {"records", "printed"} <= set(cached):         # (else: none yet, or from an older grader: run again)
         return {k: tuple(v) for k, v in cached["records"].items()}, cached["printed"]
     printed = []
     records, dead = graded_run(source, Path(root) / "solutions" / chapter, "reference", sandboxed=False,

@@ -120,3 +120,10 @@ def split_test(source):
     """(visible part, hidden part) of a test cell's source; the hidden part is "" if there is none."""
     found = HIDDEN_MARKER.search(source)
     return (source, "") if not found else (source[:found.start()], source[found.start():])
+
+
+def parts_to_run(source, mode):
+    """A test cell's parts in the order they run, as (hidden?, code): the visible tests, then the hidden
+    ones, each as the learner's version in "observe" mode. (The kernel gets them one at a time.)"""
+    return [(index == 1, learner_version(part) if mode == "observe" else part)
+            for index, part in enumerate(split_test(source)) if part.strip()]

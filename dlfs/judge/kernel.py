@@ -158,7 +158,7 @@ def graded_run(notebook, workdir, mode, answers=None, sandboxed=True, timeout=60
         mode: "reference" (the solution, trusted) or "observe" (a learner's answers).
         printed: a list to which what each cell printed is appended (for a trusted run only).
     """
-    from dlfs.judge.hidden import learner_version, split_test
+    from dlfs.judge.hidden import parts_to_run
 
     answers = answers or {}
     results = {}
@@ -173,12 +173,10 @@ def graded_run(notebook, workdir, mode, answers=None, sandboxed=True, timeout=60
                     printed.append(run.printed)
                 continue
             records, hidden_from = [], None
-            for index, part in enumerate(split_test(cell.source)):
-                if index == 1:
+            for hidden, code in parts_to_run(cell.source, mode):
+                if hidden:
                     hidden_from = len(records)
-                if not part.strip():
-                    continue
-                run = kernel.run(learner_version(part) if mode == "observe" else part, test=True)
+                run = kernel.run(code, test=True)
                 records += run.records
                 if printed is not None:
                     printed.append(run.printed)
