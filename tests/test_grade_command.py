@@ -127,3 +127,27 @@ def test_a_classroom_copy_without_solutions_says_why_it_cannot_check(tmp_path):
     (tmp_path / "notebooks" / CHAPTER).mkdir(parents=True)
     with pytest.raises(SystemExit, match="no solutions/ folder"):
         check(CHAPTER, root=tmp_path, out=io.StringIO())
+
+
+def test_a_grader_killed_part_way_leaves_the_gradebook_whole_and_a_rerun_finishes(graded_class):
+    import signal
+    import subprocess
+    import sys
+    from dlfs.build import nbgrader_env
+    course, rows, _, _ = graded_class
+    students = ["judge_one_mistake", "judge_renamer", "judge_solver"]
+    command = [sys.executable, "-m", "dlfs.judge.grade", CHAPTER, "--root", str(course.root), "--timeout", "30",
+               *[f"--student={s}" for s in students]]
+    grader = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=nbgrader_env(), start_new_session=True)
+    first = grader.stdout.readline()               # one learner graded, the next one under way
+    os.killpg(grader.pid, signal.SIGKILL)
+    grader.wait()
+    assert first.startswith("judge_one_mistake:")
+    for student in students:                       # every learner's grades are whole: new or as before
+        scores = course.scores(CHAPTER, student)
+        assert sum(score for test, (score, _) in scores.items() if test.startswith("test_")) == float(rows[student][1])
+    rerun = subprocess.run(command, capture_output=True, text=True, env=nbgrader_env())
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    report = {line.split(",")[0]: line.split(",")[:4] for line in
+              (course.root / "autograder" / "reports" / f"{CHAPTER}.csv").read_text().splitlines()[1:]}
+    assert all(report[s] == rows[s][:4] for s in students)
