@@ -91,4 +91,4 @@ def test_verdicts_name_the_failed_test_and_its_hint(graded_class):
 
 def test_a_chapter_not_yet_written_for_the_judge_is_refused(built_course):
     with pytest.raises(SystemExit, match="not yet written for grading outside"):
-        grade(built_course.root, "03_mlp", timeout=30, out=io.StringIO())
+        grade(built_course.root, "06_cnn", timeout=30, out=io.StringIO())
