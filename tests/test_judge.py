@@ -18,7 +18,7 @@ from course import REPO
 
 CHAPTER = "01_linear_regression"
 # chapters whose test cells are written for the judge (no leaks)
-CONVERTED = [CHAPTER, "02_softmax", "03_mlp"]
+CONVERTED = [CHAPTER, "02_softmax", "03_mlp", "04_optimizers"]
 VARIANTS = importlib.import_module("variants.ch01")
 _REFERENCES = {}
 
