@@ -42,7 +42,7 @@ import numpy as np
 # %%
 import matplotlib.pyplot as plt
 
-from dlfs.grading import (GradingError, as_array, call, check_close, check_length, check_shape, unchanged)
+from dlfs.grading import as_array, call, check_close, check_length, check_shape, check_that, unchanged
 from dlfs.monitor import plot_curves
 from dlfs.synthetic import make_moons
 from provided.mlp import make_mlp
@@ -105,9 +105,6 @@ def minibatches(X, Y, batch_size, seed=0):
 
 
 # %% tests="test_minibatches" points=3
-from dlfs.grading import check_that
-
-
 def collect_batches(X, Y, batch_size, seed=0):
     """Run minibatches and return its batches as a list of (X_batch, Y_batch) pairs."""
     got = call(minibatches, X, Y, batch_size, seed=seed)
@@ -246,18 +243,15 @@ for size in (4, 24, 30, 1):
 def _checked_update(optimizer, params, grads, arrays, name, hint=None):
     """One call of optimizer.update(params, grads), checking that it changed the arrays `arrays` in place
     and left the gradients alone."""
-    before = {key: g.copy() for key, g in grads.items()}
+    before = np.concatenate([np.ravel(g) for g in grads.values()])
     call(optimizer.update, params, grads, name=f"{name}.update", hint=hint)
-    for key, array in arrays.items():
-        if params.get(key) is not array:
-            raise GradingError(
-                f"{name}.update replaced params[{key!r}] by a new array instead of changing it in place.\n"
-                "  hint: write params[key] -= ... (or params[key][...] = ...): a model's params are the "
-                "layers' own arrays, and a new array put in the dictionary never reaches the layer.")
-    for key, g in grads.items():
-        if not np.array_equal(g, before[key]):
-            raise GradingError(f"{name}.update modified grads[{key!r}] in place.\n"
-                               "  hint: compute with new arrays (step = self.lr * g), not g *= ...")
+    check_that("holds", tuple(params.get(key) is array for key, array in arrays.items()), f"{name}.update",
+               problem="a new array in params in place of one it was given (not changed in place)",
+               hint="write params[key] -= ... (or params[key][...] = ...): a model's params are the layers' own "
+                    "arrays, and a new array put in the dictionary never reaches the layer.")
+    check_that("agree", (np.concatenate([np.ravel(g) for g in grads.values()]), before),
+               f"the gradients after {name}.update", what="before the call (update modified grads in place)",
+               hint="compute with new arrays (step = self.lr * g), not g *= ...")
 
 
 def run_optimizer(optimizer, params, gradient, n_steps, name="optimizer"):
