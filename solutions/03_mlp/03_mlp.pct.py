@@ -755,6 +755,9 @@ def layer_gradient_errors(layer, x, seed=0):
 
 
 # %% tests="test_layer_gradient_errors" points=3
+from dlfs.grading import check_keys, check_that
+
+
 class StandInScaleBadW(StandInScale):
     """The same layer with a wrong weight gradient (half the batch mean instead of the sum)."""
 
@@ -762,8 +765,6 @@ class StandInScaleBadW(StandInScale):
         self.grads["w"] = 0.5 * (dout * self.x).mean(axis=0)
         return dout * self.params["w"]
 
-
-from dlfs.grading import check_keys, check_that
 
 rng = np.random.default_rng(0)
 x, w = rng.normal(size=(4, 3)), rng.normal(size=3)
@@ -826,8 +827,6 @@ class _NoParams:
         return 2 * self.x * dout
 
 
-rng = np.random.default_rng(308)
-x_ = rng.normal(size=(5, 3))
 def expect_errors(errors, large, tiny, where, hint=None):
     """The errors layer_gradient_errors reported for a stand-in layer: above 1e-2 for the keys in `large` (the
     gradients the stand-in gets wrong), below 1e-7 for those in `tiny`."""
@@ -837,6 +836,8 @@ def expect_errors(errors, large, tiny, where, hint=None):
         check_that("below", (errors[key],), f"the error of {key!r} for {where}", hint=hint, bound=1e-7)
 
 
+rng = np.random.default_rng(308)
+x_ = rng.normal(size=(5, 3))
 errors = call(layer_gradient_errors, _IgnoresDout(rng.normal(size=3)), x_, 3)
 expect_errors(errors, ("x", "w"), (), "a layer that ignores dout (it must show large errors)",
               hint="draw dout at random (np.random.default_rng(seed).normal(size=out.shape)); with dout = ones such "
@@ -1021,6 +1022,9 @@ class Model:
 
 
 # %% tests="test_model" points=4
+from dlfs.grading import check_keys, check_length, check_that
+
+
 # Stand-in layers that you can follow by hand (your own layers are not used here):
 class StandInShift:
     """Parameter-free stand-in: out = x + 1."""
@@ -1054,8 +1058,6 @@ def stand_in_model():
     layers = [StandInScale(np.array([2.0, 3.0])), StandInShift(), StandInScale(np.array([1.0, -1.0]))]
     return Model(layers, loss_layer=StandInLoss()), layers
 
-
-from dlfs.grading import check_keys, check_length, check_that
 
 x, t = np.array([[1.0, 2.0]]), np.array([[1.0, 2.0]])
 model, layers = stand_in_model()
@@ -1240,6 +1242,9 @@ def model_accuracy(model, x, t, batch_size=1000):
 
 
 # %% tests="test_model_accuracy" points=2
+from dlfs.grading import check_that
+
+
 class StandInModel:
     """Predicts class (first feature mod 3) and records the size of every batch it is asked for."""
 
@@ -1253,8 +1258,6 @@ class StandInModel:
         scores[np.arange(len(x)), np.reshape(x, (len(x), -1))[:, 0].astype(int) % 3] = 1.0
         return scores
 
-
-from dlfs.grading import check_that
 
 # predictions 0 1 2 0 1 2 0 against labels 0 1 2 0 0 0 0: 5 of 7 correct
 x = np.arange(7.0).reshape(7, 1)
