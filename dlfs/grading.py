@@ -450,3 +450,105 @@ def check_that(name_of_predicate, arrays, name="result", hint=None, **params):
         _fail(name, f"measured {measured}.", hint)
     if _state["mode"] == "reference":
         _emit({"check": "that", "name": name, "hint": hint, "predicate": name_of_predicate, "params": params})
+
+
+def check_keys(got, keys, name="result", hint=None, what="key"):
+    """``got`` is a dict with exactly the keys ``keys``. The judge sees one flag per expected key and the number
+    of keys (-1 for anything but a dict), so no key has to be a number."""
+    is_dict = isinstance(got, dict)
+    present = [bool(is_dict and key in got) for key in keys]
+    check_that("has_keys", (present, len(got) if is_dict else -1), name, hint, keys=list(keys), what=what)
+
+
+# chapter 03
+
+@predicate
+def below(value, bound):
+    """Every entry of ``value`` is below ``bound`` (a relative error that must be tiny)."""
+    if not value.size:
+        return False, f"no number, expected one below {bound:.0e}"
+    worst = float(np.max(value))
+    return worst < bound, f"{worst:.2e}, expected below {bound:.0e}"
+
+
+@predicate
+def above(value, bound):
+    """Every entry of ``value`` is above ``bound`` (a relative error that must show a bug)."""
+    if not value.size:
+        return False, f"no number, expected one above {bound:.0e}"
+    least = float(np.min(value))
+    return least > bound, f"{least:.2e}, expected above {bound:.0e}"
+
+
+@predicate
+def has_keys(present, count, keys, what="key"):
+    """A dict has exactly ``keys``: ``present`` flags each of them and ``count`` is its number of keys, -1 if it is
+    not a dict (see check_keys)."""
+    keys = [str(key) for key in keys]
+    flags, count = present.reshape(-1), count.reshape(-1)
+    if count.size != 1 or count[0] < 0 or flags.size != len(keys):
+        return False, f"something other than a dict, expected a dict with exactly the {what}s {keys}"
+    found = [key for key, flag in zip(keys, flags) if flag]
+    others = int(count[0]) - len(found)
+    return (len(found) == len(keys) and others == 0,
+            f"the {what}s {found} and {others} other {what}(s), expected exactly the {what}s {keys}")
+
+
+@predicate
+def holds(*flags, problem):
+    """Every flag is true (nonzero): a fact about the learner's objects that only their kernel can see, such as
+    an array being a layer's own. ``problem`` says what was found when it is not."""
+    return all(bool(np.all(flag != 0)) for flag in flags), problem
+
+
+def _exact(array):
+    return np.array2string(np.asarray(array), precision=12, threshold=12, edgeitems=3)
+
+
+@predicate
+def agree(got, other, what, rtol=0.0, atol=0.0):
+    """Two of the learner's results agree within tolerance (e.g. two runs with the same seed, or labels that must
+    stay with their examples); ``what`` names the second one."""
+    if got.shape != other.shape:
+        return False, f"an array of shape {got.shape}, expected the shape {other.shape} of {what}"
+    if _allclose(got, other, rtol=rtol, atol=atol):
+        return True, ""
+    if got.size <= 12:
+        return False, f"{_exact(got)}, expected the same as {what}: {_exact(other)}"
+    differing = int(np.sum(~np.isclose(got, other, rtol=rtol, atol=atol)))
+    return False, f"values that differ from {what} in {differing} of {got.size} entries"
+
+
+@predicate
+def batches_cover(sizes, n, batch_size):
+    """The batch sizes a stand-in model was asked to predict: at most ``batch_size`` each, ``n`` examples in all."""
+    sizes = sizes.reshape(-1)
+    if not sizes.size:
+        seen = "no call of predict"
+    elif sizes.size <= 10:
+        seen = "batches of [" + ", ".join(f"{s:g}" for s in sizes) + "]"
+    else:
+        seen = f"{sizes.size} batches, the largest of {sizes.max():g} examples, {sizes.sum():g} in all"
+    covered = bool(sizes.size) and bool(sizes.max() <= batch_size and sizes.sum() == n)
+    return covered, (f"{seen}, expected batches of at most {batch_size} examples that together cover the {n} "
+                     "examples once")
+
+
+@predicate
+def train_flags(modes, expected):
+    """The ``train`` flags a stand-in layer or model was called with (True 1, False 0): every one is ``expected``."""
+    modes = modes.reshape(-1)
+    shown = ", ".join(str(bool(m)) if m in (0.0, 1.0) else f"{m:g}" for m in modes[:12])
+    more = ", ..." if modes.size > 12 else ""
+    seen = f"the train flags [{shown}{more}]" if modes.size else "no call with a train flag"
+    return (bool(modes.size) and bool(np.all(modes == float(expected))),
+            f"{seen}, expected train={bool(expected)} in every call")
+
+
+# chapter 04
+
+@predicate
+def differ(got, other, same):
+    """Two of the learner's results differ (a shuffled order and the original one, two seeds); ``same`` says what
+    it means when they do not."""
+    return got.shape != other.shape or not _array_equal(got, other), same

@@ -6,6 +6,7 @@ submissions that fool a grade decided inside the learner's kernel."""
 
 import importlib
 
+import numpy as np
 import pytest
 
 from cells import _run_graded, judge_tests, run_tests
@@ -16,7 +17,8 @@ from dlfs.judge.verdict import judge
 from course import REPO
 
 CHAPTER = "01_linear_regression"
-CONVERTED = [CHAPTER, "02_softmax"]     # chapters whose test cells are written for the judge (no leaks)
+# chapters whose test cells are written for the judge (no leaks)
+CONVERTED = [CHAPTER, "02_softmax", "03_mlp", "04_optimizers"]
 VARIANTS = importlib.import_module("variants.ch01")
 _REFERENCES = {}
 
@@ -158,3 +160,56 @@ def test_hidden_checks_never_show_the_expected_values(chapter):
     message = _verdicts(chapter, hidden_only)["test_mse_loss"]
     assert message and "hint:" in message and "expected:" not in message and "got:" not in message
     assert split_test(notebook.cells[0].source)[1] == ""
+
+
+@pytest.mark.parametrize("name,arrays,params,holds,says", [
+    ("below", (3e-9,), {"bound": 1e-7}, True, ""),
+    ("below", (2e-3,), {"bound": 1e-7}, False, "2.00e-03, expected below 1e-07"),
+    ("above", (0.5,), {"bound": 1e-2}, True, ""),
+    ("above", ([0.5, 1e-9],), {"bound": 1e-2}, False, "1.00e-09, expected above 1e-02"),
+    ("has_keys", ([1, 1], 2), {"keys": ["0.w", "2.w"]}, True, ""),
+    ("has_keys", ([1, 0], 3), {"keys": ["0.w", "2.w"]}, False, "the keys ['0.w'] and 2 other key(s), expected exactly"),
+    ("has_keys", ([], 0), {"keys": []}, True, ""),
+    ("has_keys", ([0, 0], -1), {"keys": ["w", "x"]}, False, "something other than a dict"),
+    ("has_keys", ([1], 2), {"keys": ["w", "x"]}, False, "something other than a dict"),   # not what check_keys sends
+    ("holds", (True, 1.0), {"problem": "copies"}, True, "copies"),
+    ("holds", (True, False), {"problem": "copies"}, False, "copies"),
+    ("agree", ([3, 0], [3, 0]), {"what": "X_batch 0's"}, True, ""),
+    ("agree", ([3, 0], [0, 3]), {"what": "X_batch 0's"}, False, "[3. 0.], expected the same as X_batch 0's: [0. 3.]"),
+    ("agree", ([0.1], [0.1 + 1e-12]), {"what": "the first run", "rtol": 1e-9}, True, ""),
+    ("agree", ([0.1], [0.1 + 1e-12]), {"what": "the first run"}, False, "0.1"),
+    ("agree", (np.zeros(20), np.r_[np.zeros(19), 1.0]), {"what": "before"}, False, "differ from before in 1 of 20"),
+    ("agree", ([1, 2], [1]), {"what": "X_batch 0's"}, False, "shape (2,), expected the shape (1,)"),
+    ("differ", (np.arange(4), [0, 2, 1, 3]), {"same": "no shuffle"}, True, "no shuffle"),
+    ("differ", (np.arange(4), np.arange(4)), {"same": "no shuffle"}, False, "no shuffle"),
+    ("batches_cover", ([3, 3, 1],), {"n": 7, "batch_size": 3}, True, ""),
+    ("batches_cover", ([7],), {"n": 7, "batch_size": 3}, False, "batches of [7], expected batches of at most 3"),
+    ("batches_cover", ([3, 3],), {"n": 7, "batch_size": 3}, False, "batches of [3, 3]"),
+    ("batches_cover", ([],), {"n": 7, "batch_size": 3}, False, "no call of predict"),
+    ("batches_cover", (np.ones(2500),), {"n": 2500, "batch_size": 1}, True, "2500 batches, the largest of 1"),
+    ("train_flags", ([True, True],), {"expected": True}, True, ""),
+    ("train_flags", ([True, False],), {"expected": False}, False, "the train flags [True, False], expected train=False"),
+    ("train_flags", ([],), {"expected": True}, False, "no call with a train flag"),
+])
+def test_the_predicates_of_chapters_03_and_04(name, arrays, params, holds, says):
+    result, measured = grading.PREDICATES[name](*(np.array(a, dtype=np.float64) for a in arrays), **params)
+    assert result is holds and says in measured
+
+
+def test_check_keys_is_judged_from_flags_and_a_count():
+    reference, observed = [], []
+    try:
+        grading.grading_mode("reference", reference)
+        grading.check_keys({"w": 1.0, "x": 2.0}, ["w", "x"], "f(x)", hint="one key per parameter.")
+        for got in ({"w": 1.0, "x": 2.0}, {"x": 1.0, "y": 2.0}, [("w", 1.0), ("x", 2.0)]):
+            grading.grading_mode("observe", observed)
+            grading.check_keys(got, ["w", "x"], "f(x)")
+    finally:
+        grading.grading_mode("direct")
+    messages = [judge(reference, [record]).message for record in observed]
+    assert messages == ["", "f(x): measured the keys ['x'] and 1 other key(s), expected exactly the keys ['w', 'x'].\n"
+                            "  hint: one key per parameter.",
+                        "f(x): measured something other than a dict, expected a dict with exactly the keys ['w', 'x'].\n"
+                        "  hint: one key per parameter."]
+    with pytest.raises(grading.GradingError, match="the keys \\['x'\\] and 1 other key"):
+        grading.check_keys({"x": 1.0, "y": 2.0}, ["w", "x"], "f(x)")

@@ -349,11 +349,13 @@ check_close(call(layer.backward, np.array([[1.0, 1.0]]), name="Sigmoid.backward"
                 ([[0.5, 0.75]], "multiply by (1 - out) too: sigma'(x) = out * (1 - out)."),
             ])
 ### BEGIN HIDDEN TESTS
+### BEGIN REFERENCE
+sig = lambda z: 1 / (1 + np.exp(-z))
+### END REFERENCE
 rng = np.random.default_rng(303)
 for shape in ((4, 5), (2, 3, 3)):
     x_, dout_ = 2 * rng.normal(size=shape), rng.normal(size=shape)
     layer = Sigmoid()
-    sig = lambda z: 1 / (1 + np.exp(-z))
     with unchanged("Sigmoid", x=x_, dout=dout_):
         check_close(call(layer.forward, x_, name="Sigmoid.forward"), sig(x_), f"Sigmoid.forward on {shape}")
         dx = call(layer.backward, dout_, name="Sigmoid.backward")
@@ -367,13 +369,15 @@ check_close(big, [0.0, 0.5, 1.0], "Sigmoid.forward([-800, 0, 800])",
 layer = Sigmoid()
 call(layer.forward, np.array([[0.0, 1.0, -2.0]]), name="Sigmoid.forward")
 out = call(layer.forward, np.array([[2.0], [-1.0]]), name="Sigmoid.forward")
-out_before = np.array(out, dtype=float, copy=True)
 dout_ = np.array([[1.5], [-0.5]])
-y_ = 1 / (1 + np.exp(-np.array([[2.0], [-1.0]])))
+### BEGIN REFERENCE
+y_ = sig(np.array([[2.0], [-1.0]]))
+### END REFERENCE
 check_close(call(layer.backward, dout_, name="Sigmoid.backward"), dout_ * y_ * (1 - y_),
             "Sigmoid.backward after forwards on [[0, 1, -2]] then [[2], [-1]]",
             hint="keep the output of the LATEST forward (set it on every call).")
-check_close(out, out_before, "the array Sigmoid.forward returned, after backward",
+# backward leaves the output it kept as forward returned it: sigmoid([[2], [-1]])
+check_close(out, y_, "the array Sigmoid.forward returned, after backward",
             hint="backward must not write into the output it kept (the next layer holds that very array): "
                  "return dout * out * (1 - out) as a new array, without *= on out.")
 check_close(call(layer.backward, dout_, name="Sigmoid.backward"), dout_ * y_ * (1 - y_),
@@ -436,7 +440,9 @@ for shape, alpha in (((4, 5), 0.2), ((2, 3, 3), 0.01)):
     x_[np.abs(x_) < 1e-3] = 0.5
     dout_ = rng.normal(size=shape)
     layer = LeakyReLU(alpha=alpha)
+    ### BEGIN REFERENCE
     f = lambda z: np.where(z > 0, z, alpha * z)
+    ### END REFERENCE
     with unchanged("LeakyReLU", x=x_, dout=dout_):
         check_close(call(layer.forward, x_, name="LeakyReLU.forward"), f(x_), f"LeakyReLU(alpha={alpha}).forward on {shape}")
         dx = call(layer.backward, dout_, name="LeakyReLU.backward")
@@ -508,7 +514,9 @@ for shape, alpha in (((4, 5), 1.0), ((2, 3, 3), 0.5)):
     x_[np.abs(x_) < 1e-3] = 0.5
     dout_ = rng.normal(size=shape)
     layer = ELU(alpha=alpha)
+    ### BEGIN REFERENCE
     f = lambda z: np.where(z > 0, z, alpha * (np.exp(np.minimum(z, 0)) - 1))
+    ### END REFERENCE
     with unchanged("ELU", x=x_, dout=dout_):
         check_close(call(layer.forward, x_, name="ELU.forward"), f(x_), f"ELU(alpha={alpha}).forward on {shape}")
         dx = call(layer.backward, dout_, name="ELU.backward")
@@ -651,22 +659,24 @@ for labels, kind in ((t_int, "integer labels"), (t_hot, "one-hot labels")):
                     (-expected, "the gradient is (softmax(scores) - T) / N, not (T - softmax(scores)) / N."),
                 ], hint="dL/dscores = (softmax(scores) - onehot(t)) / N; handle both label formats.")
 ### BEGIN HIDDEN TESTS
+from dlfs.grading import check_float
+
 rng = np.random.default_rng(307)
 for n, c in ((5, 4), (1, 3), (8, 10)):
     s_ = rng.normal(size=(n, c))
     labels = rng.integers(0, c, size=n)
     hot = np.eye(c)[labels]
+    ### BEGIN REFERENCE
     lse = np.log(np.exp(s_ - s_.max(1, keepdims=True)).sum(1)) + s_.max(1)
     ref_loss = float(np.mean(lse - s_[np.arange(n), labels]))
     ref_grad = (np.exp(s_ - lse[:, None]) - hot) / n
+    ### END REFERENCE
     for t_, kind in ((labels, "int"), (hot, "one-hot"), (hot.astype(np.int64), "integer one-hot")):
         layer = SoftmaxWithLoss()
         with unchanged("SoftmaxWithLoss", scores=s_, t=t_):
             loss = call(layer.forward, s_, t_, name="SoftmaxWithLoss.forward")
-            if not isinstance(loss, (float, np.floating)):
-                raise GradingError(f"SoftmaxWithLoss.forward, {kind} labels: returned a {type(loss).__name__} of "
-                                   f"shape {np.shape(loss)}, expected a Python float.\n"
-                                   "  hint: return float(...) of the mean loss.")
+            loss = check_float(loss, f"SoftmaxWithLoss.forward, {kind} labels, ({n}, {c})",
+                               hint="return float(...) of the mean loss.")
             loss = check_scalar(loss, f"SoftmaxWithLoss.forward, {kind} labels, ({n}, {c})",
                                 hint="tell the label forms apart by t.ndim (1: integers, 2: one-hot), not by the "
                                      "dtype: one-hot rows may hold integers.")
@@ -745,6 +755,9 @@ def layer_gradient_errors(layer, x, seed=0):
 
 
 # %% tests="test_layer_gradient_errors" points=3
+from dlfs.grading import check_keys, check_that
+
+
 class StandInScaleBadW(StandInScale):
     """The same layer with a wrong weight gradient (half the batch mean instead of the sum)."""
 
@@ -757,22 +770,21 @@ rng = np.random.default_rng(0)
 x, w = rng.normal(size=(4, 3)), rng.normal(size=3)
 x_before, w_before = x.copy(), w.copy()
 errors = call(layer_gradient_errors, StandInScale(w), x, 1)
-if not isinstance(errors, dict) or sorted(errors) != ["w", "x"]:
-    raise GradingError(f"layer_gradient_errors should return a dict with keys 'x' and 'w', got {errors!r}.\n"
-                       "  hint: one entry 'x' for dx, and one per name in layer.params.")
+check_keys(errors, ["w", "x"], "layer_gradient_errors(correct layer)",
+           hint="return a dict: one entry 'x' for dx, and one per name in layer.params.")
 for key in ("x", "w"):
     value = check_scalar(errors[key], f"layer_gradient_errors(correct layer)[{key!r}]")
-    if not value < 1e-7:
-        raise GradingError(f"layer_gradient_errors reports a relative error of {value:.2e} for {key!r} of a CORRECT "
-                           "layer (expected below 1e-7).\n  hint: the numerical gradient of a parameter must "
-                           "perturb the layer's own array (layer.params[name], not a copy), with dout the same "
-                           "random array backward received.")
+    check_that("below", (value,), f"the relative error layer_gradient_errors reports for {key!r} of a CORRECT layer",
+               hint="the numerical gradient of a parameter must perturb the layer's own array (layer.params[name], "
+                    "not a copy), with dout the same random array backward received.", bound=1e-7)
 check_close(x, x_before, "x after layer_gradient_errors", hint="leave the input as it was.")
 check_close(w, w_before, "the layer's weights after layer_gradient_errors", hint="leave the parameters as they were.")
 errors = call(layer_gradient_errors, StandInScaleBadW(w.copy()), x, 1)
-if not (check_scalar(errors["w"], "error of 'w'") > 1e-2 and check_scalar(errors["x"], "error of 'x'") < 1e-7):
-    raise GradingError(f"for a layer whose grads['w'] is wrong (and whose dx is right), expected a large error "
-                       f"for 'w' (> 1e-2) and a tiny one for 'x', got {errors}.")
+wrong_w = ("for a layer whose grads['w'] is wrong (and whose dx is right), the error of 'w' must be large, that of "
+           "'x' tiny.")
+for key, predicate, bound in (("w", "above", 1e-2), ("x", "below", 1e-7)):
+    check_that(predicate, (check_scalar(errors[key], f"error of {key!r}"),),
+               f"the error of {key!r} for a layer with a wrong grads['w']", hint=wrong_w, bound=bound)
 ### BEGIN HIDDEN TESTS
 class _IgnoresDout(StandInScale):
     """dx and grads computed as if dout were all ones: wrong unless dout happens to be ones."""
@@ -815,29 +827,39 @@ class _NoParams:
         return 2 * self.x * dout
 
 
+def expect_errors(errors, large, tiny, where, hint=None):
+    """The errors layer_gradient_errors reported for a stand-in layer: above 1e-2 for the keys in `large` (the
+    gradients the stand-in gets wrong), below 1e-7 for those in `tiny`."""
+    for key in large:
+        check_that("above", (errors[key],), f"the error of {key!r} for {where}", hint=hint, bound=1e-2)
+    for key in tiny:
+        check_that("below", (errors[key],), f"the error of {key!r} for {where}", hint=hint, bound=1e-7)
+
+
 rng = np.random.default_rng(308)
 x_ = rng.normal(size=(5, 3))
 errors = call(layer_gradient_errors, _IgnoresDout(rng.normal(size=3)), x_, 3)
-if not (errors["x"] > 1e-2 and errors["w"] > 1e-2):
-    raise GradingError(f"a layer that ignores dout must show large errors, got {errors}.\n"
-                       "  hint: draw dout at random (np.random.default_rng(seed).normal(size=out.shape)); "
-                       "with dout = ones such a bug goes unnoticed.")
+expect_errors(errors, ("x", "w"), (), "a layer that ignores dout (it must show large errors)",
+              hint="draw dout at random (np.random.default_rng(seed).normal(size=out.shape)); with dout = ones such "
+                   "a bug goes unnoticed.")
 A_, c_ = rng.normal(size=(3, 4)), rng.normal(size=4)
+### BEGIN REFERENCE
 A_before, c_before, x_before = A_.copy(), c_.copy(), x_.copy()
+### END REFERENCE
 for bad in (False, True):
     errors = call(layer_gradient_errors, _TwoParams(A_, c_, bad_c=bad), x_, 5)
-    if not isinstance(errors, dict) or sorted(errors) != ["A", "c", "x"]:
-        raise GradingError(f"expected keys 'A', 'c' and 'x' for a layer with params A and c, got {errors!r}.")
-    if errors["x"] > 1e-7 or errors["A"] > 1e-7 or (errors["c"] > 1e-7) != bad or (bad and errors["c"] < 1e-2):
-        raise GradingError(f"layer with two parameters, {'wrong' if bad else 'correct'} grads['c']: got {errors}; "
-                           f"expected tiny errors except {'a large one for c' if bad else 'none'}.")
+    check_keys(errors, ["A", "c", "x"], "layer_gradient_errors for a layer with params A and c",
+               hint="one entry 'x' for dx, and one per name in layer.params.")
+    expect_errors(errors, ("c",) if bad else (), ("x", "A") if bad else ("x", "A", "c"),
+                  f"a layer with two parameters and a {'wrong' if bad else 'correct'} grads['c']")
 check_close(A_, A_before, "parameter A after layer_gradient_errors", hint="leave the parameters as they were.")
 check_close(c_, c_before, "parameter c after layer_gradient_errors", hint="leave the parameters as they were.")
 check_close(x_, x_before, "x after layer_gradient_errors", hint="leave the input as it was.")
 x4 = rng.normal(size=(2, 2, 3))
 errors = call(layer_gradient_errors, _NoParams(), x4, 0)
-if not isinstance(errors, dict) or list(errors) != ["x"] or not errors["x"] < 1e-7:
-    raise GradingError(f"a correct parameter-free layer on a (2, 2, 3) input: expected {{'x': ~0}}, got {errors!r}.")
+check_keys(errors, ["x"], "layer_gradient_errors for a parameter-free layer on a (2, 2, 3) input",
+           hint="one entry 'x' for dx, and one per name in layer.params (here none).")
+expect_errors(errors, (), ("x",), "a correct parameter-free layer on a (2, 2, 3) input")
 # dout comes from the seed alone: the same seed, the same dout, the same errors (for a layer whose
 # weight gradient is off by a constant, the relative error depends on dout)
 class _WeightOffset(StandInScale):
@@ -848,8 +870,9 @@ class _WeightOffset(StandInScale):
 
 w_ = rng.normal(size=3)
 runs = [call(layer_gradient_errors, _WeightOffset(w_), x_, 7) for _ in range(2)]
-check_close(runs[0]["w"], runs[1]["w"], "the error of 'w' in two runs with seed=7",
-            hint="draw dout from np.random.default_rng(seed), and nothing else at random.", rtol=1e-9, atol=0)
+check_that("agree", (runs[1]["w"], runs[0]["w"]), "the error of 'w' in two runs with seed=7",
+           hint="draw dout from np.random.default_rng(seed), and nothing else at random.", what="the first run",
+           rtol=1e-9, atol=0.0)
 # a backward that is right only where dout > 0: a standard normal dout has negative entries that expose it
 class _SignBlind(StandInScale):
     def backward(self, dout):
@@ -858,10 +881,9 @@ class _SignBlind(StandInScale):
 
 
 errors = call(layer_gradient_errors, _SignBlind(np.random.default_rng(312).normal(size=3)), x_, 4)
-if not (errors["x"] > 1e-2 and errors["w"] > 1e-2):
-    raise GradingError(f"a layer whose backward uses |dout| instead of dout must show large errors, got {errors}.\n"
-                       "  hint: draw dout with np.random.default_rng(seed).normal(size=out.shape): standard normal "
-                       "numbers, negative ones included (not uniform numbers in [0, 1)).")
+expect_errors(errors, ("x", "w"), (), "a layer whose backward uses |dout| instead of dout (it must show large errors)",
+              hint="draw dout with np.random.default_rng(seed).normal(size=out.shape): standard normal numbers, "
+                   "negative ones included (not uniform numbers in [0, 1)).")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1000,6 +1022,9 @@ class Model:
 
 
 # %% tests="test_model" points=4
+from dlfs.grading import check_keys, check_length, check_that
+
+
 # Stand-in layers that you can follow by hand (your own layers are not used here):
 class StandInShift:
     """Parameter-free stand-in: out = x + 1."""
@@ -1042,25 +1067,25 @@ check_close(call(model.predict, x, name="Model.predict"), [[3.0, -7.0]], "Model.
 check_close(check_scalar(call(model.loss, x, t, name="Model.loss"), "Model.loss(x, t)"), -11.0, "Model.loss(x, t)",
             hint="the loss layer's forward of predict(x) and t.")
 grads = call(model.gradient, x, t, name="Model.gradient")
-if not isinstance(grads, dict) or sorted(grads) != ["0.w", "2.w"]:
-    raise GradingError(f"Model.gradient should return a dict with keys ['0.w', '2.w'] (index of the layer in "
-                       f"model.layers, a dot, the parameter name), got {grads!r}.")
+check_keys(grads, ["0.w", "2.w"], "Model.gradient(x, t)",
+           hint="return a dict keyed by the index of the layer in model.layers, a dot, the parameter name.")
 check_close(grads["2.w"], [3.0, 14.0], 'Model.gradient(x, t)["2.w"]', hint="start from loss_layer.backward(1.0).")
 check_close(grads["0.w"], [1.0, -4.0], 'Model.gradient(x, t)["0.w"]', mistakes=[
     ([1.0, 4.0], "call backward in the REVERSE order of forward: the last layer first."),
 ], hint="pass each layer's dx on as the dout of the layer before it.")
 params = call(lambda: model.params, name="Model.params")
-if not isinstance(params, dict) or sorted(params) != ["0.w", "2.w"]:
-    raise GradingError(f"Model.params should be a dict with keys ['0.w', '2.w'], got {params!r}.")
-if params["0.w"] is not layers[0].params["w"] or params["2.w"] is not layers[2].params["w"]:
-    raise GradingError("Model.params must hold the layers' own arrays, not copies: an optimizer updates them in place.")
+check_keys(params, ["0.w", "2.w"], "Model.params")
+check_that("holds", (params["0.w"] is layers[0].params["w"], params["2.w"] is layers[2].params["w"]), "Model.params",
+           hint="hold the layers' own arrays, not copies: an optimizer updates them in place.",
+           problem="arrays that are not the layers' own (copies?)")
 grads_property = call(lambda: model.grads, name="Model.grads")
-if not isinstance(grads_property, dict) or sorted(grads_property) != ["0.w", "2.w"]:
-    raise GradingError(f"Model.grads should be a dict with the keys of Model.params, got {grads_property!r}.")
+check_keys(grads_property, ["0.w", "2.w"], "Model.grads", hint="the keys of Model.params.")
 check_close(grads_property["0.w"], [1.0, -4.0], 'Model.grads["0.w"]')
 empty = Model(loss_layer=StandInLoss())
-if call(empty.add, StandInShift(), name="Model.add") is not empty or len(empty.layers) != 1:
-    raise GradingError("Model.add(layer) should append the layer to model.layers and return the model itself.")
+add_hint = "append the layer to model.layers and return the model itself (return self)."
+check_that("holds", (call(empty.add, StandInShift(), name="Model.add") is empty,), "Model.add(layer)", hint=add_hint,
+           problem="a return value other than the model itself")
+check_length(empty.layers, 1, "model.layers after Model().add(layer)", hint=add_hint)
 ### BEGIN HIDDEN TESTS
 class _RefAffine:
     def __init__(self, W, b):
@@ -1118,13 +1143,16 @@ spy = _Spy()
 model = Model([_RefAffine(rng.normal(size=(6, 5)), rng.normal(size=5)), _RefTanh(), spy,
                _RefAffine(rng.normal(size=(5, 4)), rng.normal(size=4))], loss_layer=_RefSoftmaxLoss())
 x_, t_ = rng.normal(size=(7, 2, 3)), rng.integers(0, 4, size=7)
+### BEGIN REFERENCE
 x_before = x_.copy()
+### END REFERENCE
 grads = call(model.gradient, x_, t_, name="Model.gradient")
-if not isinstance(grads, dict) or sorted(grads) != ["0.W", "0.b", "3.W", "3.b"]:
-    raise GradingError(f"for [Affine, Tanh, Spy, Affine] Model.gradient should return the keys "
-                       f"['0.W', '0.b', '3.W', '3.b'], got {sorted(grads) if isinstance(grads, dict) else grads!r}.")
-for key, value in model.params.items():
-    numerical = numerical_gradient(lambda _: model.loss(x_, t_), value)
+check_keys(grads, ["0.W", "0.b", "3.W", "3.b"], "Model.gradient(x, t) for [Affine, Tanh, Spy, Affine]",
+           hint="one key per parameter: the index of its layer in model.layers, a dot, its name.")
+for key in ("0.W", "0.b", "3.W", "3.b"):
+    ### BEGIN REFERENCE
+    numerical = numerical_gradient(lambda _: model.loss(x_, t_), model.params[key])
+    ### END REFERENCE
     check_gradient(grads[key], numerical, f"Model.gradient()[{key!r}] on a 2-hidden-layer network",
                    hint="loss_layer.backward(1.0), then layer.backward(dout) for the layers in reverse order.")
 check_close(x_, x_before, "x after Model.gradient", hint="the model must not modify its input.")
@@ -1135,39 +1163,41 @@ for what, run, flag in (("predict(x)", lambda: model.predict(x_), False),
                         ("gradient(x, t)", lambda: model.gradient(x_, t_), True)):
     spy.modes.clear()
     call(run, name=f"Model.{what}")
-    if not spy.modes or any(mode != flag for mode in spy.modes):
-        raise GradingError(f"during Model.{what}, a layer whose forward takes `train` was called with the flags "
-                           f"{spy.modes}; expected train={flag}.\n"
-                           "  hint: call layer_forward(layer, x, train) for every layer, passing the method's own flag.")
+    check_that("train_flags", (spy.modes,), f"Model.{what}, for a layer whose forward takes `train`",
+               hint="call layer_forward(layer, x, train) for every layer, passing the method's own flag.",
+               expected=flag)
 check_close(call(model.predict, x_, name="Model.predict"),
             np.tanh(x_.reshape(7, -1) @ model.layers[0].params["W"] + model.layers[0].params["b"])
             @ model.layers[3].params["W"] + model.layers[3].params["b"], "Model.predict on a (7, 2, 3) batch")
 chained = Model(loss_layer=_RefSoftmaxLoss())
 first, second = _RefTanh(), _RefTanh()
-if call(chained.add, first, name="Model.add").add(second) is not chained or len(chained.layers) != 2:
-    raise GradingError("Model().add(a).add(b) should give a model with the two layers a and b.")
-if chained.layers[0] is not first or chained.layers[1] is not second:
-    raise GradingError("Model().add(a).add(b) should give the layers in the order they were added: [a, b].\n"
-                       "  hint: append each new layer at the end of self.layers.")
+check_that("holds", (call(chained.add, first, name="Model.add") is chained,), "Model().add(a)",
+           hint="return self from add, so that calls chain: Model().add(a).add(b).",
+           problem="a return value other than the model itself")
+call(chained.add, second, name="Model.add")
+check_length(chained.layers, 2, "model.layers after Model().add(a).add(b)")
+check_that("holds", (chained.layers[0] is first, chained.layers[1] is second),
+           "model.layers after Model().add(a).add(b)", hint="append each new layer at the end of self.layers.",
+           problem="the two layers in another order than they were added, [a, b]")
 # A model built with add after it was created (as make_mlp does), trained on two batches in a row:
 # params and grads describe the layers as they are now, after the latest backward.
 built = Model(loss_layer=_RefSoftmaxLoss())
-if built.params != {}:
-    raise GradingError("a model without layers has no parameters: params should be {}.")
+check_keys(call(lambda: built.params, name="Model.params"), [], "Model.params of a model without layers",
+           hint="a model without layers has no parameters: params should be {}.")
 built.add(_RefAffine(rng.normal(size=(4, 3)), rng.normal(size=3))).add(_RefTanh()).add(
     _RefAffine(rng.normal(size=(3, 2)), rng.normal(size=2)))
 params = call(lambda: built.params, name="Model.params")
-if not isinstance(params, dict) or sorted(params) != ["0.W", "0.b", "2.W", "2.b"]:
-    raise GradingError(f"after add(Affine).add(Tanh).add(Affine) Model.params should have the keys "
-                       f"['0.W', '0.b', '2.W', '2.b'], got {sorted(params) if isinstance(params, dict) else params!r}.\n"
-                       "  hint: build the dict from self.layers each time the property is read; do not keep a copy "
-                       "made before the layers were added.")
+check_keys(params, ["0.W", "0.b", "2.W", "2.b"], "Model.params after add(Affine).add(Tanh).add(Affine)",
+           hint="build the dict from self.layers each time the property is read; do not keep a copy made before the "
+                "layers were added.")
 for batch in range(2):
     x_, t_ = rng.normal(size=(5, 4)), rng.integers(0, 2, size=5)
     grads = call(built.gradient, x_, t_, name="Model.gradient")
     grads_property = call(lambda: built.grads, name="Model.grads")
-    for key, value in built.params.items():
-        numerical = numerical_gradient(lambda _: built.loss(x_, t_), value)
+    for key in ("0.W", "0.b", "2.W", "2.b"):
+        ### BEGIN REFERENCE
+        numerical = numerical_gradient(lambda _: built.loss(x_, t_), built.params[key])
+        ### END REFERENCE
         where = f"on the {'first' if batch == 0 else 'second'} batch in a row"
         hint = ("collect the layers' grads after the backward pass, each time (a layer may replace its grads "
                 "arrays, or its whole grads dict, in every backward); do not keep them from an earlier call.")
@@ -1212,6 +1242,9 @@ def model_accuracy(model, x, t, batch_size=1000):
 
 
 # %% tests="test_model_accuracy" points=2
+from dlfs.grading import check_that
+
+
 class StandInModel:
     """Predicts class (first feature mod 3) and records the size of every batch it is asked for."""
 
@@ -1236,9 +1269,8 @@ check_close(got, 5 / 7, "model_accuracy(model, x, t, batch_size=3)", mistakes=[
     (7 / 9, "do not average the accuracies of the batches: the last batch is shorter. Count the correct ones."),
     (4 / 6, "the last, shorter batch (here 1 example) counts too."),
 ])
-if max(spy.batch_sizes) > 3 or sum(spy.batch_sizes) != 7:
-    raise GradingError(f"with batch_size=3 predict was called on batches of {spy.batch_sizes}: expected batches of "
-                       "at most 3 examples that together cover the 7 examples once.")
+check_that("batches_cover", (spy.batch_sizes,), "the batches model_accuracy(model, x, t, batch_size=3) predicted",
+           hint="predict x[start:start + batch_size] for start in range(0, N, batch_size).", n=7, batch_size=3)
 got = check_scalar(call(model_accuracy, StandInModel(), x, np.eye(3)[t], 3), "model_accuracy with one-hot labels")
 check_close(got, 5 / 7, "model_accuracy with one-hot labels", hint="turn one-hot labels into integers: argmax(t, axis=1).")
 ### BEGIN HIDDEN TESTS
@@ -1250,20 +1282,18 @@ spy = StandInModel()
 with unchanged("model_accuracy", x=x_, t=t_):
     got = check_scalar(call(model_accuracy, spy, x_, t_), "model_accuracy on 2500 images (default batch_size)")
 check_close(got, float(np.mean(pred == t_)), "model_accuracy on 2500 images (default batch_size)")
-if max(spy.batch_sizes) > 1000 or sum(spy.batch_sizes) != 2500:
-    raise GradingError(f"on 2500 images with the default batch_size=1000, predict saw batches of {spy.batch_sizes}; "
-                       "expected at most 1000 examples per call, covering every example once.\n"
-                       "  hint: loop over start in range(0, N, batch_size) and predict x[start:start + batch_size].")
-if any(spy.modes):
-    raise GradingError("model_accuracy called predict in training mode; accuracy is measured in prediction "
-                       "mode (predict(x) or predict(x, train=False)).")
+check_that("batches_cover", (spy.batch_sizes,), "the batches model_accuracy predicted on 2500 images (default "
+           "batch_size=1000)", n=2500, batch_size=1000,
+           hint="loop over start in range(0, N, batch_size) and predict x[start:start + batch_size].")
+check_that("train_flags", (spy.modes,), "the calls of predict by model_accuracy",
+           hint="accuracy is measured in prediction mode: predict(x) or predict(x, train=False).", expected=False)
 for size in (1, 7, 2500, 4000):
     spy = StandInModel()
     got = call(model_accuracy, spy, x_, np.eye(3)[t_], size)
     check_close(check_scalar(got, f"model_accuracy(batch_size={size}), one-hot"), float(np.mean(pred == t_)),
                 f"model_accuracy(batch_size={size}), one-hot labels")
-    if max(spy.batch_sizes) > size:
-        raise GradingError(f"batch_size={size}, but predict saw a batch of {max(spy.batch_sizes)} examples.")
+    check_that("batches_cover", (spy.batch_sizes,), f"the batches model_accuracy(batch_size={size}) predicted",
+               hint="predict at most batch_size examples at a time.", n=2500, batch_size=size)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1314,6 +1344,9 @@ def load_params(model, path):
 
 
 # %% tests="test_save_load" points=3
+from dlfs.grading import check_keys, check_length, check_that
+
+
 class StandInNet:
     """A stand-in model with the Model interface: layers, params (a new dict each time) and predict."""
 
@@ -1330,15 +1363,20 @@ class StandInNet:
         return x
 
 
-def expect_value_error(function, *args, what=""):
+def expect_value_error(function, *args, what="", names=None, hint=None):
+    """Run load_params, which must raise ValueError, with a message that names the parameter `names`."""
+    message = None
     try:
         function(*args)
     except ValueError as error:
-        return str(error)
+        message = str(error)
     except NotImplementedError:
         call(function, *args)  # reports "not implemented yet"
-    raise GradingError(f"load_params should raise ValueError when {what}, but it did not raise.\n"
-                       "  hint: compare the file's keys and shapes with model.params before copying anything.")
+    check_that("holds", (message is not None,), f"load_params when {what}", problem="no ValueError",
+               hint="compare the file's keys and shapes with model.params before copying anything.")
+    if names is not None:
+        check_that("holds", (names in (message or ""),), f"the ValueError of load_params when {what}",
+                   problem=f"a message that does not name the parameter {names!r}", hint=hint)
 
 
 with tempfile.TemporaryDirectory() as folder:
@@ -1348,74 +1386,68 @@ with tempfile.TemporaryDirectory() as folder:
     before = net.predict(x)
     arrays = [net.layers[0].params["w"], net.layers[1].params["w"]]
     call(save_params, net, path)
-    if sorted(p.name for p in Path(folder).iterdir()) != ["weights.npz"]:
-        raise GradingError(f"save_params(model, '.../weights.npz') should write exactly that one file, found "
-                           f"{sorted(p.name for p in Path(folder).iterdir())}.\n  hint: np.savez writes one .npz holding one named array per keyword argument.")
+    check_keys(dict.fromkeys(p.name for p in Path(folder).iterdir()), ["weights.npz"],
+               "the files save_params(model, '.../weights.npz') wrote", what="file",
+               hint="np.savez writes one .npz holding one named array per keyword argument.")
     for array in arrays:
         array *= 0.0
     call(load_params, net, path)
     check_close(net.predict(x), before, "predictions after save, overwrite, load", hint=(
         "write the stored values into the model's own arrays: params = model.params; params[key][...] = stored[key]."))
-    if net.layers[0].params["w"] is not arrays[0]:
-        raise GradingError("load_params replaced the layer's weight array instead of writing into it; "
-                           "load in place: params[key][...] = stored[key].")
+    check_that("holds", (net.layers[0].params["w"] is arrays[0],), "load_params",
+               problem="a new array in place of the layer's own weight array",
+               hint="write into the layer's array instead of replacing it: params[key][...] = stored[key].")
     other = StandInNet([1.0, 2.0, 3.0], [4.0, 5.0])
     expect_value_error(load_params, other, path, what="the model has another shape")
 ### BEGIN HIDDEN TESTS
+untouched = "load_params changed the model before raising ValueError; check every key and shape first, then copy."
 with tempfile.TemporaryDirectory() as folder:
     rng = np.random.default_rng(311)
     path = str(Path(folder) / "net.npz")
     net = StandInNet(rng.normal(size=(2, 3)), rng.normal(size=3), rng.normal(size=3))
     x_ = rng.normal(size=(4, 2, 3))
+    ### BEGIN REFERENCE
     before = net.predict(x_)
+    ### END REFERENCE
     call(save_params, net, path)
     with np.load(path) as stored:
-        if len(stored.files) != 3:
-            raise GradingError(f"the saved .npz should hold one array per parameter (3), found {stored.files}.")
+        check_length(stored.files, 3, "the arrays in the saved .npz", hint="one array per parameter.")
     fresh = StandInNet(np.zeros((2, 3)), np.zeros(3), np.zeros(3))
     keep = fresh.params
     call(load_params, fresh, path)
-    if not np.array_equal(fresh.predict(x_), before):
-        raise GradingError("a model loaded from a saved file does not predict exactly like the saved one.")
-    if any(fresh.params[k] is not keep[k] for k in keep):
-        raise GradingError("load_params replaced parameter arrays instead of writing into them.")
+    check_close(fresh.predict(x_), before, "the predictions of a model loaded from a saved file", rtol=0, atol=0,
+                hint="it must predict exactly like the saved one: copy every stored array into its parameter.")
+    check_that("holds", (all(fresh.params[k] is keep[k] for k in keep),), "load_params",
+               problem="new arrays in place of the parameter arrays", hint="write into them: params[key][...] = ...")
     # wrong shapes that broadcast silently: (1, 3) into (2, 3)
     wrong = StandInNet(rng.normal(size=(1, 3)), rng.normal(size=3), rng.normal(size=3))
     other_path = str(Path(folder) / "wrong.npz")
     np.savez(other_path, **wrong.params)
+    ### BEGIN REFERENCE
     snapshot = {k: v.copy() for k, v in fresh.params.items()}
-    message = expect_value_error(load_params, fresh, other_path, what="a stored (1, 3) array meets a (2, 3) parameter "
-                                 "(the assignment would broadcast silently)")
-    if "0.w" not in message:
-        raise GradingError(f"the ValueError should name the parameter that does not fit ('0.w'); its message was: "
-                           f"{message!r}")
-    for k, v in fresh.params.items():
-        if not np.array_equal(v, snapshot[k]):
-            raise GradingError("load_params changed the model before raising ValueError; check every key and shape "
-                               "first, then copy.")
+    ### END REFERENCE
+    expect_value_error(load_params, fresh, other_path, what="a stored (1, 3) array meets a (2, 3) parameter (the "
+                       "assignment would broadcast silently)", names="0.w")
+    for key, value in fresh.params.items():
+        check_close(value, snapshot[key], f"parameter {key!r} after load_params raised ValueError", hint=untouched,
+                    rtol=0, atol=0)
     # a model with one layer more or less
     bigger = StandInNet(rng.normal(size=(2, 3)), rng.normal(size=3), rng.normal(size=3), rng.normal(size=3))
-    message = expect_value_error(load_params, bigger, path, what="the model has a parameter the file lacks")
-    if "3.w" not in message:
-        raise GradingError(f"the ValueError should name the missing parameter ('3.w'); its message was: {message!r}")
+    expect_value_error(load_params, bigger, path, what="the model has a parameter the file lacks", names="3.w")
     smaller = StandInNet(rng.normal(size=(2, 3)), rng.normal(size=3))
-    message = expect_value_error(load_params, smaller, path, what="the file has a parameter the model lacks")
-    if "2.w" not in message:
-        raise GradingError(f"the ValueError should name the unexpected parameter ('2.w'); its message was: {message!r}")
+    expect_value_error(load_params, smaller, path, what="the file has a parameter the model lacks", names="2.w")
     # the same number of values in another shape: a (3, 2) file array for a (2, 3) parameter (the second one)
     two = StandInNet(rng.normal(size=3), rng.normal(size=(2, 3)))
     np.savez(other_path, **{"0.w": rng.normal(size=3), "1.w": rng.normal(size=(3, 2))})
+    ### BEGIN REFERENCE
     snapshot = {k: v.copy() for k, v in two.params.items()}
-    message = expect_value_error(load_params, two, other_path, what="a stored (3, 2) array meets a (2, 3) parameter "
-                                 "(the same number of values, in another shape)")
-    if "1.w" not in message:
-        raise GradingError(f"the ValueError should name the parameter that does not fit ('1.w'); its message was: "
-                           f"{message!r}\n  hint: compare the shapes (not the sizes) of every key yourself, before "
-                           "copying anything.")
-    for k, v in two.params.items():
-        if not np.array_equal(v, snapshot[k]):
-            raise GradingError("load_params changed the model before raising ValueError; check every key and shape "
-                               "first, then copy.")
+    ### END REFERENCE
+    expect_value_error(load_params, two, other_path, what="a stored (3, 2) array meets a (2, 3) parameter (the same "
+                       "number of values, in another shape)", names="1.w",
+                       hint="compare the shapes (not the sizes) of every key yourself, before copying anything.")
+    for key, value in two.params.items():
+        check_close(value, snapshot[key], f"parameter {key!r} after load_params raised ValueError", hint=untouched,
+                    rtol=0, atol=0)
 ### END HIDDEN TESTS
 
 # %% [markdown]

@@ -42,7 +42,7 @@ import numpy as np
 # %%
 import matplotlib.pyplot as plt
 
-from dlfs.grading import (GradingError, as_array, call, check_close, check_length, check_shape, unchanged)
+from dlfs.grading import as_array, call, check_close, check_length, check_shape, check_that, unchanged
 from dlfs.monitor import plot_curves
 from dlfs.synthetic import make_moons
 from provided.mlp import make_mlp
@@ -108,23 +108,31 @@ def minibatches(X, Y, batch_size, seed=0):
 def collect_batches(X, Y, batch_size, seed=0):
     """Run minibatches and return its batches as a list of (X_batch, Y_batch) pairs."""
     got = call(minibatches, X, Y, batch_size, seed=seed)
-    if got is None:
-        raise GradingError("minibatches returned None.\n  hint: `yield X[rows], Y[rows]` once per batch "
-                           "(or return a list of (X_batch, Y_batch) pairs).")
+    check_that("holds", (got is not None,), "what minibatches returned", problem="None",
+               hint="`yield X[rows], Y[rows]` once per batch (or return a list of (X_batch, Y_batch) pairs).")
     try:
         batches = list(got)
     except TypeError:
-        raise GradingError(f"minibatches returned a {type(got).__name__}, not batches one can loop over.\n"
-                           "  hint: yield one (X_batch, Y_batch) pair per batch.") from None
+        batches = None
+    check_that("holds", (batches is not None,), "what minibatches returned",
+               problem="something that is not batches one can loop over",
+               hint="yield one (X_batch, Y_batch) pair per batch.")
     pairs = []
-    for k, batch in enumerate(batches):
+    for batch in batches:
         try:
             X_batch, Y_batch = batch
         except (TypeError, ValueError):
-            raise GradingError(f"minibatches: batch {k} is a {type(batch).__name__}, expected a pair "
-                               "(X_batch, Y_batch).\n  hint: `yield X[rows], Y[rows]`.") from None
+            continue
         pairs.append((np.asarray(X_batch), np.asarray(Y_batch)))
+    check_that("holds", (len(pairs) == len(batches),), "the batches of minibatches",
+               problem="a batch that is not a pair (X_batch, Y_batch)", hint="`yield X[rows], Y[rows]`.")
     return pairs
+
+
+def order_of(batches):
+    """The example numbers (the first feature) of all batches, in the order the batches gave them."""
+    return np.concatenate([np.asarray(xb).reshape(len(xb), -1)[:, 0] for xb, _ in batches])
+
 
 # Five examples: X[i] = [i, -i] and Y[i] = 100 + i, so the pairs are easy to check.
 X_small = np.array([[i, -i] for i in range(5)], dtype=float)
@@ -132,72 +140,72 @@ Y_small = 100 + np.arange(5)
 batches = collect_batches(X_small, Y_small, 2)
 for xb, yb in batches:
     print("X_batch rows:", xb[:, 0], "  Y_batch:", yb)
-drop_hint = ("keep the last, short batch: N = 5 and B = 2 give batches of 2, 2 and 1 "
-             "(range(0, N, B) gives the start of every batch).")
-check_length(batches, 3, "the number of batches of minibatches(X, Y, 2) with N = 5",
-             hint=drop_hint if len(batches) == 2 else "one batch per start index 0, B, 2B, ... below N.")
+check_close(len(batches), 3, "the number of batches of minibatches(X, Y, 2) with N = 5",
+            hint="one batch per start index 0, B, 2B, ... below N.", mistakes=[
+                (2, "keep the last, short batch: N = 5 and B = 2 give batches of 2, 2 and 1 "
+                    "(range(0, N, B) gives the start of every batch).")])
 check_close([len(xb) for xb, _ in batches], [2, 2, 1], "the sizes of the X batches",
             hint="full batches first, then the short one.")
 check_close([len(yb) for _, yb in batches], [2, 2, 1], "the sizes of the Y batches")
 for k, (xb, yb) in enumerate(batches):
-    check_close(yb - 100, xb[:, 0], f"the example numbers of Y_batch {k} (must match those of X_batch {k})",
-                hint="shuffle X and Y with ONE permutation: index both with the same array of row numbers.")
-seen = np.sort(np.concatenate([xb[:, 0] for xb, _ in batches]))
-check_close(seen, np.arange(5), "the examples of all batches together, sorted",
+    check_that("agree", (yb - 100, xb[:, 0]), f"the example numbers of Y_batch {k} (must match those of X_batch {k})",
+               hint="shuffle X and Y with ONE permutation: index both with the same array of row numbers.",
+               what=f"those of X_batch {k}")
+check_close(np.sort(order_of(batches)), np.arange(5), "the examples of all batches together, sorted",
             hint="every example exactly once per call: slice one permutation, do not draw rows at random.")
-again = collect_batches(X_small, Y_small, 2)
-check_close(np.concatenate([xb[:, 0] for xb, _ in again]), np.concatenate([xb[:, 0] for xb, _ in batches]),
-            "the order of a second call with the same seed",
-            hint="use rng = np.random.default_rng(seed): the same seed must give the same batches.")
+check_that("agree", (order_of(collect_batches(X_small, Y_small, 2)), order_of(batches)),
+           "the order of a second call with the same seed", what="the first call",
+           hint="use rng = np.random.default_rng(seed): the same seed must give the same batches.")
 ### BEGIN HIDDEN TESTS
-def _order(batches):
-    return np.concatenate([np.asarray(xb).reshape(len(xb), -1)[:, 0] for xb, _ in batches])
-
 # 23 "images" of shape (1, 2, 2) whose pixels hold their example number; Y one-hot-like (23, 2)
 n = 23
 X_img = np.arange(n, dtype=float).reshape(n, 1, 1, 1) * np.ones((1, 1, 2, 2))
 Y_two = np.column_stack([np.arange(n), np.arange(n) % 3]).astype(float)
 with unchanged("minibatches", X=X_img, Y=Y_two):
     batches = collect_batches(X_img, Y_two, 5, seed=7)
-check_length(batches, 5, "the number of batches for N = 23, B = 5",
-             hint=("keep the last, short batch (23 = 4 * 5 + 3)." if len(batches) == 4 else
-                   "full batches of B, then one batch with the N mod B remaining rows."))
+check_close(len(batches), 5, "the number of batches for N = 23, B = 5",
+            hint="full batches of B, then one batch with the N mod B remaining rows.",
+            mistakes=[(4, "keep the last, short batch (23 = 4 * 5 + 3).")])
 check_close([len(xb) for xb, _ in batches], [5, 5, 5, 5, 3], "the batch sizes for N = 23, B = 5",
             hint="full batches first, the short one last.")
 for k, (xb, yb) in enumerate(batches):
     check_shape(xb, (len(yb), 1, 2, 2), f"X_batch {k} of (23, 1, 2, 2) images",
                 hint="index the rows (the first axis) of X; keep the shape of every example.")
-    check_close(np.asarray(yb)[:, 0], np.asarray(xb)[:, 0, 0, 0], f"the examples of Y_batch {k} vs X_batch {k}",
-                hint="shuffle X and Y with ONE permutation: index both with the same array of row numbers.")
-order = _order(batches)
+    check_that("agree", (yb[:, 0], xb[:, 0, 0, 0]), f"the examples of Y_batch {k} vs X_batch {k}",
+               hint="shuffle X and Y with ONE permutation: index both with the same array of row numbers.",
+               what=f"those of X_batch {k}")
+order = order_of(batches)
 check_close(np.sort(order), np.arange(n), "the examples of all batches together, sorted",
             hint="every example exactly once per epoch: slice one permutation, never sample with replacement.")
-if np.array_equal(order, np.arange(n)):
-    raise GradingError("minibatches did not shuffle: the batches come in the original order 0, 1, 2, ...\n"
-                       "  hint: order = np.random.default_rng(seed).permutation(N), then slice it.")
-check_close(_order(collect_batches(X_img, Y_two, 5, seed=7)), order, "the order of a second call with seed=7",
-            hint="draw the permutation from np.random.default_rng(seed), created inside the call.")
-if np.array_equal(_order(collect_batches(X_img, Y_two, 5, seed=8)), order):
-    raise GradingError("minibatches gives the same order for seed=7 and seed=8.\n"
-                       "  hint: pass the seed to np.random.default_rng(seed).")
+check_that("differ", (order, np.arange(n)), "the order of the examples with seed=7",
+           same="the original order 0, 1, 2, ...: minibatches did not shuffle",
+           hint="order = np.random.default_rng(seed).permutation(N), then slice it.")
+check_that("agree", (order_of(collect_batches(X_img, Y_two, 5, seed=7)), order),
+           "the order of a second call with seed=7", what="the first call",
+           hint="draw the permutation from np.random.default_rng(seed), created inside the call.")
+check_that("differ", (order_of(collect_batches(X_img, Y_two, 5, seed=8)), order), "the order with seed=8",
+           same="the same order as with seed=7", hint="pass the seed to np.random.default_rng(seed).")
 # the batches come from their own generator: numpy's global random state is left as it was
-global_state = np.random.get_state()
+global_state = lambda: np.concatenate([np.ravel(part).astype(float) for part in np.random.get_state()[1:]])
+state_before = global_state()
 collect_batches(X_img, Y_two, 5, seed=9)
-if not all(np.array_equal(a, b) for a, b in zip(global_state, np.random.get_state())):
-    raise GradingError("minibatches changed numpy's global random state (np.random.seed or np.random.permutation).\n"
-                       "  hint: draw from your own generator, rng = np.random.default_rng(seed); reseeding the global "
-                       "one every epoch also resets the random numbers of every other part of the program.")
+check_that("agree", (global_state(), state_before), "numpy's global random state after minibatches",
+           what="the state before (np.random.seed or np.random.permutation changed it)",
+           hint="draw from your own generator, rng = np.random.default_rng(seed); reseeding the global one every "
+                "epoch also resets the random numbers of every other part of the program.")
 # B divides N: no empty batch at the end; B = N and B > N: one batch; B = 1: N batches of one
-for size, expected in ((4, [4] * 6), (24, [24]), (30, [24]), (1, [1] * 24)):
+for size in (4, 24, 30, 1):
     X_, Y_ = np.arange(24.0).reshape(24, 1), np.arange(24)
     got = collect_batches(X_, Y_, size, seed=3)
     sizes = [len(xb) for xb, _ in got]
-    check_length(sizes, len(expected), f"the number of batches for N = 24, B = {size}",
-                 hint=("do not yield an empty batch when B divides N." if 0 in sizes else
-                       "every example once; one batch holds everything when B >= N."))
+    ### BEGIN REFERENCE
+    expected = {4: [4] * 6, 24: [24], 30: [24], 1: [1] * 24}[size]
+    ### END REFERENCE
+    check_close(len(sizes), len(expected), f"the number of batches for N = 24, B = {size}",
+                hint="every example once; one batch holds everything when B >= N.",
+                mistakes=[(len(expected) + 1, "do not yield an empty batch when B divides N.")])
     check_close(sizes, expected, f"the batch sizes for N = 24, B = {size}")
-    check_close(np.sort(np.concatenate([xb[:, 0] for xb, _ in got])), np.arange(24.0),
-                f"the examples of all batches for N = 24, B = {size}")
+    check_close(np.sort(order_of(got)), np.arange(24.0), f"the examples of all batches for N = 24, B = {size}")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -235,18 +243,15 @@ for size, expected in ((4, [4] * 6), (24, [24]), (30, [24]), (1, [1] * 24)):
 def _checked_update(optimizer, params, grads, arrays, name, hint=None):
     """One call of optimizer.update(params, grads), checking that it changed the arrays `arrays` in place
     and left the gradients alone."""
-    before = {key: g.copy() for key, g in grads.items()}
+    before = np.concatenate([np.ravel(g) for g in grads.values()])
     call(optimizer.update, params, grads, name=f"{name}.update", hint=hint)
-    for key, array in arrays.items():
-        if params.get(key) is not array:
-            raise GradingError(
-                f"{name}.update replaced params[{key!r}] by a new array instead of changing it in place.\n"
-                "  hint: write params[key] -= ... (or params[key][...] = ...): a model's params are the "
-                "layers' own arrays, and a new array put in the dictionary never reaches the layer.")
-    for key, g in grads.items():
-        if not np.array_equal(g, before[key]):
-            raise GradingError(f"{name}.update modified grads[{key!r}] in place.\n"
-                               "  hint: compute with new arrays (step = self.lr * g), not g *= ...")
+    check_that("holds", tuple(params.get(key) is array for key, array in arrays.items()), f"{name}.update",
+               problem="a new array in params in place of one it was given (not changed in place)",
+               hint="write params[key] -= ... (or params[key][...] = ...): a model's params are the layers' own "
+                    "arrays, and a new array put in the dictionary never reaches the layer.")
+    check_that("agree", (np.concatenate([np.ravel(g) for g in grads.values()]), before),
+               f"the gradients after {name}.update", what="before the call (update modified grads in place)",
+               hint="compute with new arrays (step = self.lr * g), not g *= ...")
 
 
 def run_optimizer(optimizer, params, gradient, n_steps, name="optimizer"):
@@ -332,6 +337,16 @@ class SGD:
 
 
 # %% tests="test_sgd" points=1
+def check_steps(got, name, hint=None, atol=1e-8):
+    """check_trajectory for the tests of this section: the expected trajectory and the classic mistakes are
+    `steps_ref` = (expected, [(wrong trajectory, explanation), ...]), set by a REFERENCE block of the test just
+    before (the learner's version of a test has neither: it only reports `got`)."""
+    for step, got_step in enumerate(got, start=1):
+        for key in got_step:
+            check_close(got_step[key], steps_ref[0][step - 1][key], f"{name}: params[{key!r}] after step {step}",
+                        hint=hint, atol=atol, mistakes=[(wrong[step - 1][key], why) for wrong, why in steps_ref[1]])
+
+
 # By hand, lr = 0.1: w = [1, 1] and g = [1, -2]  ->  w = [1 - 0.1, 1 + 0.2] = [0.9, 1.2]
 w = np.array([1.0, 1.0])
 steps = run_optimizer(SGD(lr=0.1), {"w": w}, lambda step, p: {"w": np.array([1.0, -2.0])}, 2, "SGD(lr=0.1)")
@@ -347,6 +362,7 @@ curvature = {k: rng.uniform(0.5, 2.0, size=s) for k, s in shapes.items()}
 noise = [{k: rng.normal(size=s) for k, s in shapes.items()} for _ in range(5)]
 gradient = lambda step, p: {k: curvature[k] * p[k] + noise[step][k] for k in p}
 
+### BEGIN REFERENCE
 def _reference(lr, n_steps):
     p = {k: v.copy() for k, v in start.items()}
     out = []
@@ -355,18 +371,26 @@ def _reference(lr, n_steps):
         p = {k: p[k] - lr * g[k] for k in p}
         out.append({k: v.copy() for k, v in p.items()})
     return out
+### END REFERENCE
 
 for lr in (0.3, 0.01):
     got = run_optimizer(SGD(lr=lr), {k: v.copy() for k, v in start.items()}, gradient, 5, f"SGD(lr={lr})")
-    check_trajectory(got, _reference(lr, 5), f"SGD(lr={lr}) on three parameters",
-                     mistakes=[(_reference(-lr, 5), "step against the gradient: p -= lr * g.")])
+    ### BEGIN REFERENCE
+    steps_ref = _reference(lr, 5), [(_reference(-lr, 5), "step against the gradient: p -= lr * g.")]
+    ### END REFERENCE
+    check_steps(got, f"SGD(lr={lr}) on three parameters")
 got = run_optimizer(SGD(), {k: v.copy() for k, v in start.items()}, gradient, 3, "SGD()")
-check_trajectory(got, _reference(0.01, 3), "SGD() with the default lr=0.01")
+### BEGIN REFERENCE
+steps_ref = _reference(0.01, 3), []
+### END REFERENCE
+check_steps(got, "SGD() with the default lr=0.01")
 # keys of params and grads in changing orders, two instances stepped in turn
 runs = run_side_by_side([SGD(lr=0.3), SGD(lr=0.01)], start, gradient, 5, ["SGD(lr=0.3)", "SGD(lr=0.01)"])
 for lr, got in zip((0.3, 0.01), runs):
-    check_trajectory(got, _reference(lr, 5), f"SGD(lr={lr}) with the keys of params and grads in other orders",
-                     hint=KEY_ORDER_HINT)
+    ### BEGIN REFERENCE
+    steps_ref = _reference(lr, 5), []
+    ### END REFERENCE
+    check_steps(got, f"SGD(lr={lr}) with the keys of params and grads in other orders", hint=KEY_ORDER_HINT)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -427,6 +451,7 @@ curvature = {k: rng.uniform(0.5, 2.0, size=s) for k, s in shapes.items()}
 noise = [{k: rng.normal(size=s) for k, s in shapes.items()} for _ in range(6)]
 gradient = lambda step, p: {k: curvature[k] * p[k] + noise[step][k] for k in p}
 
+### BEGIN REFERENCE
 def _reference(lr, mu, n_steps, dampening=0.0):
     p = {k: v.copy() for k, v in start.items()}
     v = {k: np.zeros(s) for k, s in shapes.items()}
@@ -438,23 +463,34 @@ def _reference(lr, mu, n_steps, dampening=0.0):
             p[k] = p[k] + v[k]
         out.append({k: a.copy() for k, a in p.items()})
     return out
+### END REFERENCE
 
 for lr, mu in ((0.1, 0.9), (0.05, 0.5)):
     name = f"Momentum(lr={lr}, momentum={mu})"
-    for attempt in range(2):  # a second, fresh optimizer must start with zero velocity again
+    ### BEGIN REFERENCE
+    steps_ref = _reference(lr, mu, 6), [
+        (_reference(-lr, mu, 6), "the velocity moves against the gradient: v = momentum * v - lr * g."),
+        (_reference(lr, mu, 6, dampening=mu), "no (1 - momentum) factor: v = momentum * v - lr * g."),
+    ]
+    ### END REFERENCE
+    for _ in range(2):  # a second, fresh optimizer must start with zero velocity again
         got = run_optimizer(Momentum(lr=lr, momentum=mu), {k: v.copy() for k, v in start.items()}, gradient, 6, name)
-        check_trajectory(got, _reference(lr, mu, 6), f"{name} on three parameters", mistakes=[
-            (_reference(-lr, mu, 6), "the velocity moves against the gradient: v = momentum * v - lr * g."),
-            (_reference(lr, mu, 6, dampening=mu), "no (1 - momentum) factor: v = momentum * v - lr * g."),
-        ], hint="one velocity per key, zero at the first step; keep it in self.v between calls.")
+        check_steps(got, f"{name} on three parameters",
+                    hint="one velocity per key, zero at the first step; keep it in self.v between calls.")
 got = run_optimizer(Momentum(), {k: v.copy() for k, v in start.items()}, gradient, 3, "Momentum()")
-check_trajectory(got, _reference(0.01, 0.9, 3), "Momentum() with the defaults lr=0.01, momentum=0.9")
+### BEGIN REFERENCE
+steps_ref = _reference(0.01, 0.9, 3), []
+### END REFERENCE
+check_steps(got, "Momentum() with the defaults lr=0.01, momentum=0.9")
 # two instances stepped in turn, the keys of params and grads in changing orders
 pair = ((0.1, 0.9), (0.05, 0.5))
 runs = run_side_by_side([Momentum(lr=lr, momentum=mu) for lr, mu in pair], start, gradient, 6,
                         [f"Momentum(lr={lr}, momentum={mu})" for lr, mu in pair])
 for (lr, mu), got in zip(pair, runs):
-    check_trajectory(got, _reference(lr, mu, 6), f"Momentum(lr={lr}, momentum={mu}) stepped in turn with a second "
+    ### BEGIN REFERENCE
+    steps_ref = _reference(lr, mu, 6), []
+    ### END REFERENCE
+    check_steps(got, f"Momentum(lr={lr}, momentum={mu}) stepped in turn with a second "
                      "Momentum, keys in changing orders", hint=KEY_ORDER_HINT)
 ### END HIDDEN TESTS
 
@@ -519,6 +555,7 @@ curvature = {k: rng.uniform(0.5, 2.0, size=s) for k, s in shapes.items()}
 noise = [{k: rng.normal(size=s) for k, s in shapes.items()} for _ in range(6)]
 gradient = lambda step, p: {k: curvature[k] * p[k] + noise[step][k] for k in p}
 
+### BEGIN REFERENCE
 def _reference(lr, mu, n_steps, plain=False):
     # the look-ahead form: p holds p_true + mu * v, g is evaluated there
     p = {k: v.copy() for k, v in start.items()}
@@ -531,23 +568,34 @@ def _reference(lr, mu, n_steps, plain=False):
             p[k] = p[k] + (v[k] if plain else mu * v[k] - lr * g[k])
         out.append({k: a.copy() for k, a in p.items()})
     return out
+### END REFERENCE
 
 for lr, mu in ((0.1, 0.9), (0.05, 0.6)):
     name = f"Nesterov(lr={lr}, momentum={mu})"
-    for attempt in range(2):
+    ### BEGIN REFERENCE
+    steps_ref = _reference(lr, mu, 6), [
+        (_reference(lr, mu, 6, plain=True),
+         "that is plain Momentum: the step is -momentum * v_old + (1 + momentum) * v_new."),
+    ]
+    ### END REFERENCE
+    for _ in range(2):
         got = run_optimizer(Nesterov(lr=lr, momentum=mu), {k: v.copy() for k, v in start.items()}, gradient, 6, name)
-        check_trajectory(got, _reference(lr, mu, 6), f"{name} on three parameters", mistakes=[
-            (_reference(lr, mu, 6, plain=True),
-             "that is plain Momentum: the step is -momentum * v_old + (1 + momentum) * v_new."),
-        ], hint="one velocity per key, zero at the first step; v_old is the velocity before this step.")
+        check_steps(got, f"{name} on three parameters",
+                    hint="one velocity per key, zero at the first step; v_old is the velocity before this step.")
 got = run_optimizer(Nesterov(), {k: v.copy() for k, v in start.items()}, gradient, 3, "Nesterov()")
-check_trajectory(got, _reference(0.01, 0.9, 3), "Nesterov() with the defaults lr=0.01, momentum=0.9")
+### BEGIN REFERENCE
+steps_ref = _reference(0.01, 0.9, 3), []
+### END REFERENCE
+check_steps(got, "Nesterov() with the defaults lr=0.01, momentum=0.9")
 # two instances stepped in turn, the keys of params and grads in changing orders
 pair = ((0.1, 0.9), (0.05, 0.6))
 runs = run_side_by_side([Nesterov(lr=lr, momentum=mu) for lr, mu in pair], start, gradient, 6,
                         [f"Nesterov(lr={lr}, momentum={mu})" for lr, mu in pair])
 for (lr, mu), got in zip(pair, runs):
-    check_trajectory(got, _reference(lr, mu, 6), f"Nesterov(lr={lr}, momentum={mu}) stepped in turn with a second "
+    ### BEGIN REFERENCE
+    steps_ref = _reference(lr, mu, 6), []
+    ### END REFERENCE
+    check_steps(got, f"Nesterov(lr={lr}, momentum={mu}) stepped in turn with a second "
                      "Nesterov, keys in changing orders", hint=KEY_ORDER_HINT)
 ### END HIDDEN TESTS
 
@@ -607,6 +655,7 @@ curvature = {k: rng.uniform(0.5, 2.0, size=s) for k, s in shapes.items()}
 noise = [{k: rng.normal(size=s) for k, s in shapes.items()} for _ in range(6)]
 gradient = lambda step, p: {k: curvature[k] * p[k] + noise[step][k] for k in p}
 
+### BEGIN REFERENCE
 def _reference(lr, eps, n_steps, gradient=gradient, eps_inside=False):
     p = {k: v.copy() for k, v in start.items()}
     h = {k: np.zeros(s) for k, s in shapes.items()}
@@ -619,30 +668,45 @@ def _reference(lr, eps, n_steps, gradient=gradient, eps_inside=False):
             p[k] = p[k] - lr * g[k] / denominator
         out.append({k: a.copy() for k, a in p.items()})
     return out
+### END REFERENCE
 
 for lr, eps in ((0.1, 1e-7), (0.5, 1e-3)):
     name = f"AdaGrad(lr={lr}, eps={eps})"
-    for attempt in range(2):
+    ### BEGIN REFERENCE
+    steps_ref = _reference(lr, eps, 6), [
+        (_reference(lr, eps, 6, eps_inside=True), "add eps after the square root: np.sqrt(h) + eps."),
+    ]
+    ### END REFERENCE
+    for _ in range(2):
         got = run_optimizer(AdaGrad(lr=lr, eps=eps), {k: v.copy() for k, v in start.items()}, gradient, 6, name)
-        check_trajectory(got, _reference(lr, eps, 6), f"{name} on three parameters", mistakes=[
-            (_reference(lr, eps, 6, eps_inside=True), "add eps after the square root: np.sqrt(h) + eps."),
-        ], hint="one h per key, zero at the start, h += g * g before the step; p -= lr * g / (sqrt(h) + eps).")
+        check_steps(got, f"{name} on three parameters",
+                    hint="one h per key, zero at the start, h += g * g before the step; p -= lr * g / (sqrt(h) + eps).")
 # where eps matters: tiny gradients (1e-5) at the first steps, where sqrt(h) is close to eps
 tiny = [{k: 1e-5 * rng.normal(size=s) for k, s in shapes.items()} for _ in range(3)]
 tiny_gradient = lambda step, p: {k: a.copy() for k, a in tiny[step].items()}
 got = run_optimizer(AdaGrad(lr=0.1), {k: v.copy() for k, v in start.items()}, tiny_gradient, 3, "AdaGrad(lr=0.1)")
-check_trajectory(got, _reference(0.1, 1e-7, 3, gradient=tiny_gradient), "AdaGrad(lr=0.1) with gradients of size 1e-5",
-                 mistakes=[(_reference(0.1, 1e-7, 3, gradient=tiny_gradient, eps_inside=True),
-                            "add eps after the square root: np.sqrt(h) + eps, not np.sqrt(h + eps).")],
-                 hint="p -= lr * g / (np.sqrt(h) + eps) with eps = self.eps.")
+### BEGIN REFERENCE
+steps_ref = _reference(0.1, 1e-7, 3, gradient=tiny_gradient), [
+    (_reference(0.1, 1e-7, 3, gradient=tiny_gradient, eps_inside=True),
+     "add eps after the square root: np.sqrt(h) + eps, not np.sqrt(h + eps)."),
+]
+### END REFERENCE
+check_steps(got, "AdaGrad(lr=0.1) with gradients of size 1e-5",
+            hint="p -= lr * g / (np.sqrt(h) + eps) with eps = self.eps.")
 got = run_optimizer(AdaGrad(), {k: v.copy() for k, v in start.items()}, gradient, 3, "AdaGrad()")
-check_trajectory(got, _reference(0.01, 1e-7, 3), "AdaGrad() with the defaults lr=0.01, eps=1e-7")
+### BEGIN REFERENCE
+steps_ref = _reference(0.01, 1e-7, 3), []
+### END REFERENCE
+check_steps(got, "AdaGrad() with the defaults lr=0.01, eps=1e-7")
 # two instances stepped in turn, the keys of params and grads in changing orders
 pair = ((0.1, 1e-7), (0.5, 1e-3))
 runs = run_side_by_side([AdaGrad(lr=lr, eps=eps) for lr, eps in pair], start, gradient, 6,
                         [f"AdaGrad(lr={lr}, eps={eps})" for lr, eps in pair])
 for (lr, eps), got in zip(pair, runs):
-    check_trajectory(got, _reference(lr, eps, 6), f"AdaGrad(lr={lr}, eps={eps}) stepped in turn with a second "
+    ### BEGIN REFERENCE
+    steps_ref = _reference(lr, eps, 6), []
+    ### END REFERENCE
+    check_steps(got, f"AdaGrad(lr={lr}, eps={eps}) stepped in turn with a second "
                      "AdaGrad, keys in changing orders", hint=KEY_ORDER_HINT)
 ### END HIDDEN TESTS
 
@@ -704,6 +768,7 @@ curvature = {k: rng.uniform(0.5, 2.0, size=s) for k, s in shapes.items()}
 noise = [{k: rng.normal(size=s) for k, s in shapes.items()} for _ in range(6)]
 gradient = lambda step, p: {k: curvature[k] * p[k] + noise[step][k] for k in p}
 
+### BEGIN REFERENCE
 def _reference(lr, rho, eps, n_steps, gradient=gradient, eps_inside=False, adagrad=False):
     p = {k: v.copy() for k, v in start.items()}
     h = {k: np.zeros(s) for k, s in shapes.items()}
@@ -716,30 +781,45 @@ def _reference(lr, rho, eps, n_steps, gradient=gradient, eps_inside=False, adagr
             p[k] = p[k] - lr * g[k] / denominator
         out.append({k: a.copy() for k, a in p.items()})
     return out
+### END REFERENCE
 
 for lr, rho, eps in ((0.01, 0.99, 1e-7), (0.05, 0.9, 1e-3)):
     name = f"RMSProp(lr={lr}, decay={rho}, eps={eps})"
-    for attempt in range(2):
+    ### BEGIN REFERENCE
+    steps_ref = _reference(lr, rho, eps, 6), [
+        (_reference(lr, rho, eps, 6, eps_inside=True), "add eps after the square root: np.sqrt(h) + eps."),
+        (_reference(lr, rho, eps, 6, adagrad=True), "that is AdaGrad's sum: h = decay * h + (1 - decay) * g * g."),
+    ]
+    ### END REFERENCE
+    for _ in range(2):
         got = run_optimizer(RMSProp(lr=lr, decay=rho, eps=eps), {k: v.copy() for k, v in start.items()}, gradient, 6, name)
-        check_trajectory(got, _reference(lr, rho, eps, 6), f"{name} on three parameters", mistakes=[
-            (_reference(lr, rho, eps, 6, eps_inside=True), "add eps after the square root: np.sqrt(h) + eps."),
-            (_reference(lr, rho, eps, 6, adagrad=True), "that is AdaGrad's sum: h = decay * h + (1 - decay) * g * g."),
-        ], hint="one h per key, zero at the start, h = decay * h + (1 - decay) * g * g before the step.")
+        check_steps(got, f"{name} on three parameters",
+                    hint="one h per key, zero at the start, h = decay * h + (1 - decay) * g * g before the step.")
 tiny = [{k: 1e-5 * rng.normal(size=s) for k, s in shapes.items()} for _ in range(3)]
 tiny_gradient = lambda step, p: {k: a.copy() for k, a in tiny[step].items()}
 got = run_optimizer(RMSProp(lr=0.01), {k: v.copy() for k, v in start.items()}, tiny_gradient, 3, "RMSProp(lr=0.01)")
-check_trajectory(got, _reference(0.01, 0.99, 1e-7, 3, gradient=tiny_gradient), "RMSProp(lr=0.01) with gradients of size 1e-5",
-                 mistakes=[(_reference(0.01, 0.99, 1e-7, 3, gradient=tiny_gradient, eps_inside=True),
-                            "add eps after the square root: np.sqrt(h) + eps, not np.sqrt(h + eps).")],
-                 hint="p -= lr * g / (np.sqrt(h) + eps) with eps = self.eps.")
+### BEGIN REFERENCE
+steps_ref = _reference(0.01, 0.99, 1e-7, 3, gradient=tiny_gradient), [
+    (_reference(0.01, 0.99, 1e-7, 3, gradient=tiny_gradient, eps_inside=True),
+     "add eps after the square root: np.sqrt(h) + eps, not np.sqrt(h + eps)."),
+]
+### END REFERENCE
+check_steps(got, "RMSProp(lr=0.01) with gradients of size 1e-5",
+            hint="p -= lr * g / (np.sqrt(h) + eps) with eps = self.eps.")
 got = run_optimizer(RMSProp(), {k: v.copy() for k, v in start.items()}, gradient, 3, "RMSProp()")
-check_trajectory(got, _reference(0.01, 0.99, 1e-7, 3), "RMSProp() with the defaults lr=0.01, decay=0.99, eps=1e-7")
+### BEGIN REFERENCE
+steps_ref = _reference(0.01, 0.99, 1e-7, 3), []
+### END REFERENCE
+check_steps(got, "RMSProp() with the defaults lr=0.01, decay=0.99, eps=1e-7")
 # two instances stepped in turn, the keys of params and grads in changing orders
 pair = ((0.01, 0.99, 1e-7), (0.05, 0.9, 1e-3))
 runs = run_side_by_side([RMSProp(lr=lr, decay=rho, eps=eps) for lr, rho, eps in pair], start, gradient, 6,
                         [f"RMSProp(lr={lr}, decay={rho}, eps={eps})" for lr, rho, eps in pair])
 for (lr, rho, eps), got in zip(pair, runs):
-    check_trajectory(got, _reference(lr, rho, eps, 6), f"RMSProp(lr={lr}, decay={rho}, eps={eps}) stepped in turn "
+    ### BEGIN REFERENCE
+    steps_ref = _reference(lr, rho, eps, 6), []
+    ### END REFERENCE
+    check_steps(got, f"RMSProp(lr={lr}, decay={rho}, eps={eps}) stepped in turn "
                      "with a second RMSProp, keys in changing orders", hint=KEY_ORDER_HINT)
 ### END HIDDEN TESTS
 
@@ -837,6 +917,7 @@ curvature = {k: rng.uniform(0.5, 2.0, size=s) for k, s in shapes.items()}
 noise = [{k: rng.normal(size=s) for k, s in shapes.items()} for _ in range(8)]
 gradient = lambda step, p: {k: curvature[k] * p[k] + noise[step][k] for k in p}
 
+### BEGIN REFERENCE
 def _reference(rho, eps, n_steps, eps_outside=False, delta_first=False):
     p = {k: v.copy() for k, v in start.items()}
     eg = {k: np.zeros(s) for k, s in shapes.items()}
@@ -855,23 +936,34 @@ def _reference(rho, eps, n_steps, eps_outside=False, delta_first=False):
             p[k] = p[k] + delta
         out.append({k: a.copy() for k, a in p.items()})
     return out
+### END REFERENCE
 
 for rho, eps in ((0.95, 1e-6), (0.9, 1e-4)):
     name = f"AdaDelta(rho={rho}, eps={eps})"
-    for attempt in range(2):
+    ### BEGIN REFERENCE
+    steps_ref = _reference(rho, eps, 8), [
+        (_reference(rho, eps, 8, eps_outside=True),
+         "eps goes INSIDE both square roots: sqrt(E[delta^2] + eps) / sqrt(E[g^2] + eps)."),
+    ]
+    ### END REFERENCE
+    for _ in range(2):
         got = run_optimizer(AdaDelta(rho=rho, eps=eps), {k: v.copy() for k, v in start.items()}, gradient, 8, name)
-        check_trajectory(got, _reference(rho, eps, 8), f"{name} on three parameters", mistakes=[
-            (_reference(rho, eps, 8, eps_outside=True),
-             "eps goes INSIDE both square roots: sqrt(E[delta^2] + eps) / sqrt(E[g^2] + eps)."),
-        ], hint="E[g^2] before the step, E[delta^2] after it, both per key and zero at the start.")
+        check_steps(got, f"{name} on three parameters",
+                    hint="E[g^2] before the step, E[delta^2] after it, both per key and zero at the start.")
 got = run_optimizer(AdaDelta(), {k: v.copy() for k, v in start.items()}, gradient, 3, "AdaDelta()")
-check_trajectory(got, _reference(0.95, 1e-6, 3), "AdaDelta() with the defaults rho=0.95, eps=1e-6")
+### BEGIN REFERENCE
+steps_ref = _reference(0.95, 1e-6, 3), []
+### END REFERENCE
+check_steps(got, "AdaDelta() with the defaults rho=0.95, eps=1e-6")
 # two instances stepped in turn, the keys of params and grads in changing orders
 pair = ((0.95, 1e-6), (0.9, 1e-4))
 runs = run_side_by_side([AdaDelta(rho=rho, eps=eps) for rho, eps in pair], start, gradient, 8,
                         [f"AdaDelta(rho={rho}, eps={eps})" for rho, eps in pair])
 for (rho, eps), got in zip(pair, runs):
-    check_trajectory(got, _reference(rho, eps, 8), f"AdaDelta(rho={rho}, eps={eps}) stepped in turn with a second "
+    ### BEGIN REFERENCE
+    steps_ref = _reference(rho, eps, 8), []
+    ### END REFERENCE
+    check_steps(got, f"AdaDelta(rho={rho}, eps={eps}) stepped in turn with a second "
                      "AdaDelta, keys in changing orders", hint=KEY_ORDER_HINT)
 ### END HIDDEN TESTS
 
@@ -955,6 +1047,7 @@ curvature = {k: rng.uniform(0.5, 2.0, size=s) for k, s in shapes.items()}
 noise = [{k: rng.normal(size=s) for k, s in shapes.items()} for _ in range(8)]
 gradient = lambda step, p: {k: curvature[k] * p[k] + noise[step][k] for k in p}
 
+### BEGIN REFERENCE
 def _reference(lr, b1, b2, eps, n_steps, correct=True, t_shift=0, per_key_t=False):
     p = {k: v.copy() for k, v in start.items()}
     m = {k: np.zeros(s) for k, s in shapes.items()}
@@ -972,31 +1065,41 @@ def _reference(lr, b1, b2, eps, n_steps, correct=True, t_shift=0, per_key_t=Fals
             p[k] = p[k] - lr * m_hat / (np.sqrt(v_hat) + eps)
         out.append({k: a.copy() for k, a in p.items()})
     return out
+### END REFERENCE
 
 # atol=1e-6 also accepts the paper's "efficient" form lr_t = lr * sqrt(1 - b2**t) / (1 - b1**t), which
 # differs only in where eps enters; every mistake below moves the parameters by far more.
 for lr, b1, b2 in ((0.1, 0.9, 0.999), (0.05, 0.8, 0.99)):
     name = f"Adam(lr={lr}, beta1={b1}, beta2={b2})"
-    for attempt in range(2):
+    ### BEGIN REFERENCE
+    steps_ref = _reference(lr, b1, b2, 1e-8, 8), [
+        (_reference(lr, b1, b2, 1e-8, 8, correct=False),
+         "bias-correct the moments: m_hat = m / (1 - beta1**t), v_hat = v / (1 - beta2**t)."),
+        (_reference(lr, b1, b2, 1e-8, 8, per_key_t=True),
+         "t counts updates, not parameters: increment it once per call of update, outside the loop over keys."),
+        (_reference(lr, b1, b2, 1e-8, 8, t_shift=1),
+         "the first update uses t = 1: start with self.t = 0 and increment it once at the start of update."),
+    ]
+    ### END REFERENCE
+    for _ in range(2):
         got = run_optimizer(Adam(lr=lr, beta1=b1, beta2=b2), {k: v.copy() for k, v in start.items()}, gradient, 8, name)
-        check_trajectory(got, _reference(lr, b1, b2, 1e-8, 8), f"{name} on three parameters", mistakes=[
-            (_reference(lr, b1, b2, 1e-8, 8, correct=False),
-             "bias-correct the moments: m_hat = m / (1 - beta1**t), v_hat = v / (1 - beta2**t)."),
-            (_reference(lr, b1, b2, 1e-8, 8, per_key_t=True),
-             "t counts updates, not parameters: increment it once per call of update, outside the loop over keys."),
-            (_reference(lr, b1, b2, 1e-8, 8, t_shift=1),
-             "the first update uses t = 1: start with self.t = 0 and increment it once at the start of update."),
-        ], hint="t += 1 once per update; m and v per key (stored uncorrected); p -= lr * m_hat / (sqrt(v_hat) + eps).",
-            atol=1e-6)
+        check_steps(got, f"{name} on three parameters",
+                    hint="t += 1 once per update; m and v per key (stored uncorrected); "
+                         "p -= lr * m_hat / (sqrt(v_hat) + eps).", atol=1e-6)
 got = run_optimizer(Adam(), {k: v.copy() for k, v in start.items()}, gradient, 3, "Adam()")
-check_trajectory(got, _reference(0.001, 0.9, 0.999, 1e-8, 3), "Adam() with the defaults lr=0.001, beta1=0.9, beta2=0.999",
-                 atol=1e-6)
+### BEGIN REFERENCE
+steps_ref = _reference(0.001, 0.9, 0.999, 1e-8, 3), []
+### END REFERENCE
+check_steps(got, "Adam() with the defaults lr=0.001, beta1=0.9, beta2=0.999", atol=1e-6)
 # two instances stepped in turn, the keys of params and grads in changing orders
 pair = ((0.1, 0.9, 0.999), (0.05, 0.8, 0.99))
 runs = run_side_by_side([Adam(lr=lr, beta1=b1, beta2=b2) for lr, b1, b2 in pair], start, gradient, 8,
                         [f"Adam(lr={lr}, beta1={b1}, beta2={b2})" for lr, b1, b2 in pair])
 for (lr, b1, b2), got in zip(pair, runs):
-    check_trajectory(got, _reference(lr, b1, b2, 1e-8, 8), f"Adam(lr={lr}, beta1={b1}, beta2={b2}) stepped in turn "
+    ### BEGIN REFERENCE
+    steps_ref = _reference(lr, b1, b2, 1e-8, 8), []
+    ### END REFERENCE
+    check_steps(got, f"Adam(lr={lr}, beta1={b1}, beta2={b2}) stepped in turn "
                      "with a second Adam, keys in changing orders", hint=KEY_ORDER_HINT, atol=1e-6)
 
 # where eps matters: eps = 0.1 and fixed gradients from 1e-3 to 1 in size, one coordinate always 0. With
@@ -1005,6 +1108,7 @@ for (lr, b1, b2), got in zip(pair, runs):
 sizes = np.array([0.0, 1e-3, 1e-2, 0.1, 1.0])
 fixed = [sizes * rng.choice([-1.0, 1.0], size=5) * rng.uniform(0.5, 1.5, size=5) for _ in range(25)]
 
+### BEGIN REFERENCE
 def _steps(lr, b1, b2, eps, eps_inside=False, eps_added=False):
     m, v, out = np.zeros(5), np.zeros(5), []
     for t, g in enumerate(fixed, start=1):
@@ -1017,13 +1121,16 @@ def _steps(lr, b1, b2, eps, eps_inside=False, eps_added=False):
         else:
             out.append(-lr * m_hat / (np.sqrt(v_hat) + eps))
     return out
+### END REFERENCE
 
 name = "Adam(lr=0.1, beta1=0.9, beta2=0.5, eps=0.1)"
 got = run_optimizer(Adam(lr=0.1, beta1=0.9, beta2=0.5, eps=0.1), {"w": np.ones(5)},
                     lambda step, p: {"w": fixed[step]}, 25, name)
 check_close([s["w"][0] for s in got], np.ones(25), f"{name}: the coordinate whose gradient is always 0",
             hint="with g = 0 the moments stay 0 and the step must be 0: lr * m_hat / (np.sqrt(v_hat) + eps).")
+### BEGIN REFERENCE
 expected = _steps(0.1, 0.9, 0.5, 0.1)
+### END REFERENCE
 for t in range(21, 26):
     check_close(got[t - 1]["w"] - got[t - 2]["w"], expected[t - 1], f"{name}: the step number {t}",
                 hint="use self.eps, added after the square root: lr * m_hat / (np.sqrt(v_hat) + eps).", mistakes=[
