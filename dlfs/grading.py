@@ -489,17 +489,13 @@ def every_flag(flags, problem):
 @predicate
 def same_result(got, other, what, rtol=1e-6, atol=1e-8):
     """Two of the learner's results agree within tolerance (two calls with the same seed, a result and what an
-    earlier result of theirs implies); ``what`` names the second one."""
-    if got.shape != other.shape:
-        return False, f"an array of shape {got.shape}, expected the shape {other.shape} of {what}"
-    if _allclose(got, other, rtol=rtol, atol=atol):
-        return True, f"the same values as {what}"
-    index, diff = _worst(got, other)
-    details = [f"expected: {_short(other)}", f"got:      {_short(got)}"]
-    if got.ndim:
-        details.append(f"worst element at index {tuple(int(i) for i in index)}: "
-                       f"expected {other[index]:.6g}, got {got[index]:.6g} (off by {diff:.3g})")
-    return False, _with_hint(f"values other than {what}", details)
+    earlier result of theirs implies); ``what`` names the second one. Says where they differ as check_close does."""
+    try:
+        _direct_check_close(got, other, what, None, rtol, atol)
+    except GradingError as failure:
+        details = [line for line in str(failure).split("\n")[1:] if not line.startswith("  hint:")]
+        return False, "\n".join([f"values other than {what}", *details])
+    return True, f"the same values as {what}"
 
 
 @predicate
@@ -548,13 +544,15 @@ def dropout_mask(out, p, tolerance, rate_hint="drop a unit when rng.random() < p
     """Dropout's training output ``out`` drops units with a mask drawn per entry (not one per example or one per
     unit), and about the share ``p`` of them (within ``tolerance``). A dropped unit is exactly 0."""
     kept = out != 0
+    dropped = 1.0 - float(kept.mean()) if kept.size else 0.0
+    rate = _with_hint(f"{dropped:.1%} of the units dropped, expected about {p:.0%}", (), rate_hint)
+    if not 0 < dropped < 1:         # nothing or everything dropped: a mask shared by all says nothing more
+        return abs(dropped - p) < tolerance, rate
     for axis, what in ((0, "example"), (1, "unit")):
         if kept.ndim >= 2 and kept.shape[axis] > 1 and bool(np.all(kept == kept.take([0], axis=axis))):
             return False, _with_hint(f"the same mask for every {what}", (), "draw one random number per entry of x: "
                                      "self.rng.random(x.shape).")
-    dropped = 1.0 - float(kept.mean()) if kept.size else 0.0
-    return abs(dropped - p) < tolerance, _with_hint(f"{dropped:.1%} of the units dropped, expected about {p:.0%}",
-                                                    (), rate_hint)
+    return abs(dropped - p) < tolerance, rate
 
 
 @predicate
@@ -566,13 +564,15 @@ def dropout_scaling(out, x, p, mean_tolerance, mistakes=()):
     kept = out != 0
     if not kept.any():
         return False, "no unit kept"
-    ratio = out[kept] / x[kept]
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        ratio = out[kept] / x[kept]
     if not _allclose(ratio, 1 / (1 - p), rtol=1e-6, atol=1e-8):
         hint = next((explanation for factor, explanation in mistakes
                      if _allclose(ratio, factor, rtol=1e-6, atol=1e-8)), None)
         return False, _with_hint(f"kept units of x * {float(np.median(ratio)):.4g}, expected x / (1 - p) = "
                                  f"x * {1 / (1 - p):.4g}", (), hint)
-    change = float(out.mean() / x.mean())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = float(out.mean() / x.mean())
     return abs(change - 1) < mean_tolerance, _with_hint(
         f"the mean activation changed by a factor {change:.3f}; expected 1", (),
         "inverted dropout keeps the expected activation unchanged.")
@@ -587,3 +587,35 @@ def dropout_backward(dx, expected):
     if not np.array_equal(dx == 0, expected == 0):
         return False, "a gradient that is not zero exactly where the forward pass dropped units"
     return same_result(dx, expected, "dout * mask / (1 - p) with the forward pass's mask")
+
+
+# chapter 06
+
+@predicate
+def standard_deviation_near(w, expected, tolerance, formula):
+    """A sample of initial weights has a standard deviation within ``tolerance`` (relative) of ``expected``, the
+    value of ``formula`` (e.g. "He's initialization gives sqrt(2 / 25)")."""
+    std = float(w.std()) if w.size else 0.0
+    return abs(std / expected - 1) < tolerance, f"a standard deviation of {std:.4f}; {formula} = {expected:.4f}"
+
+
+@predicate
+def batch_sizes(sizes, largest, total=None):
+    """The numbers of images a spy layer saw per forward pass: at most ``largest`` each and, if ``total`` is given,
+    ``total`` in all (every image once)."""
+    sizes = sizes.reshape(-1)
+    seen = f"batches of {[int(s) if s == int(s) else float(s) for s in sizes[:20]]}{' ...' if sizes.size > 20 else ''}"
+    expected = f"at most {largest:g} images per pass" + (f", covering all {total:g} once" if total is not None else "")
+    if not sizes.size:
+        return False, f"no image through the layer, expected {expected}"
+    fits = bool(sizes.max() <= largest) and (total is None or bool(sizes.sum() == total))
+    return fits, f"{seen} images, expected {expected}"
+
+
+@predicate
+def peak_memory_within(peak, scores_bytes, allowance):
+    """The peak memory a prediction allocated (tracemalloc, in bytes) stays within ``allowance`` besides the
+    ``scores_bytes`` its result takes."""
+    peak, scores_bytes = float(peak.reshape(-1)[0]) if peak.size else np.inf, float(scores_bytes.sum())
+    return bool(peak <= allowance + scores_bytes), (f"{peak / 1e6:.0f} MB at its peak, expected below "
+                                                    f"{allowance / 1e6:.0f} MB besides the scores")

@@ -236,9 +236,9 @@ from dlfs.grading import check_that
 
 def check_init(w, shape, kind, scale, name, mistakes=()):
     """Statistics of a large sample of weights: kind "uniform" means U(-scale, scale), "normal" N(0, scale**2).
-    mistakes: pairs (wrong standard deviation, explanation). The spread, the mean and the range or the shape
-    of the distribution are judged by the predicate initializer_statistics (dlfs.grading)."""
-    w = check_finite(check_shape(w, shape, name, hint="return an array of exactly the requested shape (size=shape)."), name)
+    mistakes: pairs (wrong standard deviation, explanation). The predicate initializer_statistics (dlfs.grading)
+    judges the spread, the mean, and the range or the shape of the distribution (check_that rejects NaN and inf)."""
+    w = check_shape(w, shape, name, hint="return an array of exactly the requested shape (size=shape).")
     check_that("initializer_statistics", (w,), name, kind=kind, scale=float(scale),
                mistakes=[(float(std), explanation) for std, explanation in mistakes])
 
