@@ -552,3 +552,170 @@ def differ(got, other, same):
     """Two of the learner's results differ (a shuffled order and the original one, two seeds); ``same`` says what
     it means when they do not."""
     return got.shape != other.shape or not _array_equal(got, other), same
+# chapter 05
+
+def _text(codes):
+    """The text a test sent as UTF-8 bytes (``np.frombuffer(text.encode(), np.uint8)``); never fails."""
+    codes = np.asarray(codes, dtype=np.float64).reshape(-1)
+    codes = np.where((codes >= 0) & (codes <= 255), np.round(codes), 63)     # anything else becomes "?"
+    return bytes(codes.astype(np.uint8)).decode("utf-8", errors="replace")
+
+
+def _with_hint(problem, details=(), hint=None):
+    """A measurement that says what was found, what was expected and what to try, on the lines check_that's
+    message uses (check_that adds the final period): the judge hides the detail lines of hidden checks."""
+    lines = [problem, *(f"  {d}" for d in details)]
+    if hint:
+        lines.append(f"  hint: {hint.rstrip('.')}")
+    return "\n".join(lines)
+
+
+@predicate
+def names_are(codes, expected, what="names"):
+    """The learner's names (sent as UTF-8 text, one per line) are exactly ``expected``, in order."""
+    text = _text(codes)
+    names = text.split("\n") if text else []
+    expected = [str(name) for name in expected]
+    return names == expected, f"the {what} {names}, expected {expected}"
+
+
+@predicate
+def every_flag(flags, problem):
+    """Every flag is true (nonzero): a fact about the learner's objects that only their kernel can see (such as
+    a dict still holding the same arrays). ``problem`` says what it means when one is not."""
+    return bool(flags.size) and bool(np.all(flags != 0)), problem
+
+
+@predicate
+def same_result(got, other, what, rtol=1e-6, atol=1e-8):
+    """Two of the learner's results agree within tolerance (two calls with the same seed, a result and what an
+    earlier result of theirs implies); ``what`` names the second one. Says where they differ as check_close does."""
+    try:
+        _direct_check_close(got, other, what, None, rtol, atol)
+    except GradingError as failure:
+        details = [line for line in str(failure).split("\n")[1:] if not line.startswith("  hint:")]
+        return False, "\n".join([f"values other than {what}", *details])
+    return True, f"the same values as {what}"
+
+
+@predicate
+def different_result(got, other, same):
+    """Two of the learner's results differ (two seeds, two training passes); ``same`` says what it means when
+    they do not."""
+    return got.shape != other.shape or not _allclose(got, other, rtol=1e-6, atol=1e-8), same
+
+
+@predicate
+def initializer_statistics(w, kind, scale, mistakes=()):
+    """A large sample of initial weights has the distribution ``kind`` ("uniform": U(-scale, scale), "normal":
+    N(0, scale**2)): its spread within 3 %, its mean within 6 standard errors of 0, and its range (uniform) or
+    its share beyond two standard deviations (normal). ``mistakes``: pairs (wrong standard deviation, what that
+    spread means), the hint when the sample's spread is that one."""
+    if not w.size:
+        return False, "no weights at all"
+    std_expected = scale / np.sqrt(3) if kind == "uniform" else scale
+    mean, std, largest = float(w.mean()), float(w.std()), float(np.abs(w).max())
+    expected = f"expected: mean 0, standard deviation {std_expected:.4g}"
+    expected += f", every value in [-{scale:.4g}, {scale:.4g}]" if kind == "uniform" else " (a normal distribution)"
+    details = [expected, f"got:      mean {mean:.4g}, standard deviation {std:.4g}, largest |w| {largest:.4g}"]
+    if abs(std / std_expected - 1) > 0.03:
+        hint = "check the formula of the scale, and that you used fan_in and fan_out from fans(shape)."
+        for wrong_std, explanation in mistakes:
+            if abs(std / wrong_std - 1) < 0.03:
+                hint = explanation
+                break
+        return False, _with_hint("the wrong spread", details, hint)
+    if abs(mean) > 6 * std_expected / np.sqrt(w.size):
+        return False, _with_hint("weights that are not centred on 0", details, "draw values symmetric around 0.")
+    if kind == "uniform" and not 0.98 * scale < largest <= scale * (1 + 1e-6):
+        return False, _with_hint("weights that are not uniform on [-a, a]", details,
+                                 "draw with rng.uniform(-a, a, size=shape).")
+    beyond = float(np.mean(np.abs(w) > 2 * std_expected))
+    if kind == "normal" and not 0.035 < beyond < 0.056:
+        return False, _with_hint(f"weights that do not look normal: {beyond:.1%} of the values lie beyond 2 standard "
+                                 "deviations (a normal distribution has 4.6 %)", details,
+                                 "draw with rng.normal(0, std, size=shape).")
+    return True, f"mean {mean:.4g}, standard deviation {std:.4g}"
+
+
+@predicate
+def dropout_mask(out, p, tolerance, rate_hint="drop a unit when rng.random() < p (p is the drop rate, not the keep "
+                                               "rate)."):
+    """Dropout's training output ``out`` drops units with a mask drawn per entry (not one per example or one per
+    unit), and about the share ``p`` of them (within ``tolerance``). A dropped unit is exactly 0."""
+    kept = out != 0
+    dropped = 1.0 - float(kept.mean()) if kept.size else 0.0
+    rate = _with_hint(f"{dropped:.1%} of the units dropped, expected about {p:.0%}", (), rate_hint)
+    if not 0 < dropped < 1:         # nothing or everything dropped: a mask shared by all says nothing more
+        return abs(dropped - p) < tolerance, rate
+    for axis, what in ((0, "example"), (1, "unit")):
+        if kept.ndim >= 2 and kept.shape[axis] > 1 and bool(np.all(kept == kept.take([0], axis=axis))):
+            return False, _with_hint(f"the same mask for every {what}", (), "draw one random number per entry of x: "
+                                     "self.rng.random(x.shape).")
+    return abs(dropped - p) < tolerance, rate
+
+
+@predicate
+def dropout_scaling(out, x, p, mean_tolerance, mistakes=()):
+    """Inverted dropout: the kept units of ``out`` are x / (1 - p), and the mean activation stays within
+    ``mean_tolerance`` of x's. ``mistakes``: pairs (factor, explanation) for kept units equal to x * factor."""
+    if out.shape != x.shape:
+        return False, f"an output of shape {out.shape}, expected the shape {x.shape} of x"
+    kept = out != 0
+    if not kept.any():
+        return False, "no unit kept"
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        ratio = out[kept] / x[kept]
+    if not _allclose(ratio, 1 / (1 - p), rtol=1e-6, atol=1e-8):
+        hint = next((explanation for factor, explanation in mistakes
+                     if _allclose(ratio, factor, rtol=1e-6, atol=1e-8)), None)
+        return False, _with_hint(f"kept units of x * {float(np.median(ratio)):.4g}, expected x / (1 - p) = "
+                                 f"x * {1 / (1 - p):.4g}", (), hint)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = float(out.mean() / x.mean())
+    return abs(change - 1) < mean_tolerance, _with_hint(
+        f"the mean activation changed by a factor {change:.3f}; expected 1", (),
+        "inverted dropout keeps the expected activation unchanged.")
+
+
+@predicate
+def dropout_backward(dx, expected):
+    """Dropout's backward ``dx`` is ``expected`` = dout * mask / (1 - p) with the forward pass's own mask (computed
+    from the learner's forward output): zero exactly where forward dropped units, and equal elsewhere."""
+    if dx.shape != expected.shape:
+        return False, f"an array of shape {dx.shape}, expected {expected.shape}"
+    if not np.array_equal(dx == 0, expected == 0):
+        return False, "a gradient that is not zero exactly where the forward pass dropped units"
+    return same_result(dx, expected, "dout * mask / (1 - p) with the forward pass's mask")
+
+
+# chapter 06
+
+@predicate
+def standard_deviation_near(w, expected, tolerance, formula):
+    """A sample of initial weights has a standard deviation within ``tolerance`` (relative) of ``expected``, the
+    value of ``formula`` (e.g. "He's initialization gives sqrt(2 / 25)")."""
+    std = float(w.std()) if w.size else 0.0
+    return abs(std / expected - 1) < tolerance, f"a standard deviation of {std:.4f}; {formula} = {expected:.4f}"
+
+
+@predicate
+def batch_sizes(sizes, largest, total=None):
+    """The numbers of images a spy layer saw per forward pass: at most ``largest`` each and, if ``total`` is given,
+    ``total`` in all (every image once)."""
+    sizes = sizes.reshape(-1)
+    seen = f"batches of {[int(s) if s == int(s) else float(s) for s in sizes[:20]]}{' ...' if sizes.size > 20 else ''}"
+    expected = f"at most {largest:g} images per pass" + (f", covering all {total:g} once" if total is not None else "")
+    if not sizes.size:
+        return False, f"no image through the layer, expected {expected}"
+    fits = bool(sizes.max() <= largest) and (total is None or bool(sizes.sum() == total))
+    return fits, f"{seen} images, expected {expected}"
+
+
+@predicate
+def peak_memory_within(peak, scores_bytes, allowance):
+    """The peak memory a prediction allocated (tracemalloc, in bytes) stays within ``allowance`` besides the
+    ``scores_bytes`` its result takes."""
+    peak, scores_bytes = float(peak.reshape(-1)[0]) if peak.size else np.inf, float(scores_bytes.sum())
+    return bool(peak <= allowance + scores_bytes), (f"{peak / 1e6:.0f} MB at its peak, expected below "
+                                                    f"{allowance / 1e6:.0f} MB besides the scores")

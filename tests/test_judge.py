@@ -18,7 +18,7 @@ from course import REPO
 
 CHAPTER = "01_linear_regression"
 # chapters whose test cells are written for the judge (no leaks)
-CONVERTED = [CHAPTER, "02_softmax", "03_mlp", "04_optimizers"]
+CONVERTED = [CHAPTER, "02_softmax", "03_mlp", "04_optimizers", "05_regularization", "06_cnn"]
 VARIANTS = importlib.import_module("variants.ch01")
 _REFERENCES = {}
 
@@ -196,6 +196,83 @@ def test_the_predicates_of_chapters_03_and_04(name, arrays, params, holds, says)
     assert result is holds and says in measured
 
 
+def _text(names):
+    return np.frombuffer("\n".join(names).encode(), dtype=np.uint8)
+
+
+_DRAWS = np.random.default_rng(0)
+_UNIFORM, _NORMAL = _DRAWS.uniform(-1.5, 1.5, size=(300, 200)), _DRAWS.normal(0.0, 0.5, size=(300, 200))
+_X = np.abs(_DRAWS.normal(size=(300, 400))) + 0.5
+_KEPT = _DRAWS.random(_X.shape) >= 0.2
+_DOUT = _DRAWS.normal(size=_X.shape)
+
+
+@pytest.mark.parametrize("name,arrays,params,holds,says", [
+    ("names_are", (_text(["beta", "gamma"]),), {"expected": ["beta", "gamma"], "what": "keys"}, True, ""),
+    ("names_are", (_text(["beta"]),), {"expected": ["beta", "gamma"], "what": "keys"}, False,
+     "the keys ['beta'], expected ['beta', 'gamma']"),
+    ("names_are", (_text([]),), {"expected": ["ReLU"]}, False, "the names [], expected ['ReLU']"),
+    ("names_are", ([1e9, -3.0, 0.5, 104.0],), {"expected": ["h"]}, False, "expected ['h']"),    # garbage: no error
+    ("every_flag", ([1, 1, 1],), {"problem": "other arrays"}, True, ""),
+    ("every_flag", ([1, 0, 1],), {"problem": "other arrays"}, False, "other arrays"),
+    ("every_flag", ([],), {"problem": "other arrays"}, False, "other arrays"),
+    ("same_result", ([1.0, 2.0], [1.0, 2.0]), {"what": "the first draw"}, True, ""),
+    ("same_result", ([1.0, 2.5], [1.0, 2.0]), {"what": "the first draw"}, False,
+     "values other than the first draw\n  expected: [1. 2.]\n  got:      [1.  2.5]\n  worst element at index (1,)"),
+    ("same_result", ([1.0, 2.0 + 1e-9], [1.0, 2.0]), {"what": "the first draw", "rtol": 0, "atol": 0}, False, "other"),
+    ("same_result", ([1.0, 2.0], [1.0]), {"what": "the first draw"}, False,
+     "values other than the first draw\n  expected shape: (1,)\n  got shape:      (2,)"),
+    ("different_result", ([1.0, 2.0], [1.0, 3.0]), {"same": "the same weights"}, True, ""),
+    ("different_result", ([1.0, 2.0], [1.0, 2.0]), {"same": "the same weights"}, False, "the same weights"),
+    ("different_result", ([1.0, 2.0], [1.0]), {"same": "the same weights"}, True, ""),
+    ("initializer_statistics", (_UNIFORM,), {"kind": "uniform", "scale": 1.5}, True, ""),
+    ("initializer_statistics", (_NORMAL,), {"kind": "normal", "scale": 0.5}, True, ""),
+    ("initializer_statistics", (_UNIFORM,), {"kind": "uniform", "scale": 1.5 * np.sqrt(3)}, False,
+     "the wrong spread\n  expected: mean 0, standard deviation 1.5, every value in [-2.598, 2.598]\n"
+     "  got:      mean"),
+    ("initializer_statistics", (2 * _NORMAL,), {"kind": "normal", "scale": 0.5, "mistakes": [[1.0, "the variance."]]},
+     False, "  hint: the variance"),
+    ("initializer_statistics", (2 * _NORMAL,), {"kind": "normal", "scale": 0.5}, False,
+     "  hint: check the formula of the scale"),
+    ("initializer_statistics", (_NORMAL + 0.05,), {"kind": "normal", "scale": 0.5}, False, "not centred on 0"),
+    ("initializer_statistics", (_NORMAL,), {"kind": "uniform", "scale": 0.5 * np.sqrt(3)}, False,
+     "not uniform on [-a, a]\n"),
+    ("initializer_statistics", (_UNIFORM,), {"kind": "normal", "scale": 1.5 / np.sqrt(3)}, False,
+     "do not look normal: 0.0% of the values lie beyond 2 standard deviations"),
+    ("initializer_statistics", ([],), {"kind": "normal", "scale": 0.5}, False, "no weights"),
+    ("dropout_mask", (_X * _KEPT,), {"p": 0.2, "tolerance": 0.01}, True, ""),
+    ("dropout_mask", (_X * _KEPT[:1],), {"p": 0.2, "tolerance": 0.01}, False, "the same mask for every example\n"
+                                                                               "  hint: draw one random number"),
+    ("dropout_mask", (_X * _KEPT[:, :1],), {"p": 0.2, "tolerance": 0.01}, False, "the same mask for every unit"),
+    ("dropout_mask", (_X * ~_KEPT,), {"p": 0.2, "tolerance": 0.01}, False,
+     "% of the units dropped, expected about 20%\n  hint: drop a unit when"),
+    ("dropout_mask", (_X,), {"p": 0.5, "tolerance": 0.5, "rate_hint": "train=True is the default."}, False,
+     "0.0% of the units dropped, expected about 50%\n  hint: train=True is the default"),
+    ("dropout_scaling", (_X * _KEPT / 0.8, _X), {"p": 0.2, "mean_tolerance": 0.02}, True, ""),
+    ("dropout_scaling", (_X * _KEPT, _X), {"p": 0.2, "mean_tolerance": 0.02, "mistakes": [[1.0, "divide by 1 - p."]]},
+     False, "kept units of x * 1, expected x / (1 - p) = x * 1.25\n  hint: divide by 1 - p"),
+    ("dropout_scaling", (_X * (_DRAWS.random(_X.shape) < 0.5) / 0.8, _X), {"p": 0.2, "mean_tolerance": 0.02}, False,
+     "the mean activation changed by a factor 0.6"),
+    ("dropout_scaling", (_X[:2], _X), {"p": 0.2, "mean_tolerance": 0.02}, False, "shape (2, 400)"),
+    ("dropout_backward", (_DOUT * _KEPT / 0.8, _DOUT * _KEPT / 0.8), {}, True, ""),
+    ("dropout_backward", (_DOUT / 0.8, _DOUT * _KEPT / 0.8), {}, False, "not zero exactly where"),
+    ("dropout_backward", (_DOUT * _KEPT, _DOUT * _KEPT / 0.8), {}, False, "values other than dout * mask / (1 - p)"),
+    ("standard_deviation_near", (_NORMAL,), {"expected": 0.5, "tolerance": 0.15, "formula": "He"}, True, ""),
+    ("standard_deviation_near", (_NORMAL,), {"expected": 0.2, "tolerance": 0.15, "formula": "He's gives sqrt(2 / 50)"},
+     False, "a standard deviation of 0.50"),
+    ("batch_sizes", ([100, 30],), {"largest": 100}, True, ""),
+    ("batch_sizes", ([130],), {"largest": 100}, False, "batches of [130] images, expected at most 100 images per pass"),
+    ("batch_sizes", ([7] * 18 + [4],), {"largest": 7, "total": 130}, True, ""),
+    ("batch_sizes", ([7] * 18,), {"largest": 7, "total": 130}, False, "covering all 130 once"),
+    ("batch_sizes", ([],), {"largest": 7}, False, "no image through the layer"),
+    ("peak_memory_within", (90e6, 48000), {"allowance": 100e6}, True, ""),
+    ("peak_memory_within", (250e6, 48000), {"allowance": 100e6}, False, "250 MB at its peak, expected below 100 MB"),
+])
+def test_the_predicates_of_chapters_05_and_06(name, arrays, params, holds, says):
+    result, measured = grading.PREDICATES[name](*(np.array(a, dtype=np.float64) for a in arrays), **params)
+    assert result is holds and says in measured
+
+
 def test_check_keys_is_judged_from_flags_and_a_count():
     reference, observed = [], []
     try:
@@ -213,3 +290,21 @@ def test_check_keys_is_judged_from_flags_and_a_count():
                         "  hint: one key per parameter."]
     with pytest.raises(grading.GradingError, match="the keys \\['x'\\] and 1 other key"):
         grading.check_keys({"x": 1.0, "y": 2.0}, ["w", "x"], "f(x)")
+
+
+@pytest.mark.parametrize("name,params", [
+    ("names_are", {"expected": ["a"]}), ("every_flag", {"problem": "p"}), ("same_result", {"what": "w"}),
+    ("different_result", {"same": "s"}), ("initializer_statistics", {"kind": "uniform", "scale": 1.0}),
+    ("dropout_mask", {"p": 0.5, "tolerance": 0.1}), ("dropout_scaling", {"p": 0.5, "mean_tolerance": 0.1}),
+    ("dropout_backward", {}), ("standard_deviation_near", {"expected": 1.0, "tolerance": 0.1, "formula": "f"}),
+    ("batch_sizes", {"largest": 3, "total": 5}), ("peak_memory_within", {"allowance": 1.0}),
+])
+def test_the_predicates_of_chapters_05_and_06_never_fail_on_what_a_learner_sends(name, params):
+    """The judge evaluates predicates on the learner's arrays: any shape, size or value they send (finite, as the
+    judge checks first) gives a verdict, never an error."""
+    arity = {"peak_memory_within": 2, "same_result": 2, "different_result": 2, "dropout_scaling": 2,
+             "dropout_backward": 2}.get(name, 1)
+    for arrays in ([np.zeros(0)] * 2, [np.array(3.0)] * 2, [np.zeros((2, 3)), np.ones(4)], [np.zeros((1, 1, 0))] * 2,
+                   [np.full((2, 2), -1e300), np.full((2, 2), 1e-300)], [np.zeros((3, 4))] * 2):
+        holds, measured = grading.PREDICATES[name](*arrays[:arity], **params)
+        assert isinstance(holds, bool) and isinstance(measured, str)

@@ -177,17 +177,22 @@ check_close(got, [25, 750], "fans((30, 1, 5, 5))", mistakes=[
     ([30, 1], "for (FN, C, FH, FW) the fan-in counts the C input channels times the kernel area, not FN."),
 ])
 ### BEGIN HIDDEN TESTS
+### BEGIN REFERENCE
 cases = {(100, 10): (100, 10), (10, 100): (10, 100), (1, 1): (1, 1), (3, 7): (3, 7),
          (16, 3, 3, 3): (27, 144), (64, 32, 3, 5): (480, 960), (8, 4, 1, 1): (4, 8), (5, 2, 7, 1): (14, 35)}
-for shape, expected in cases.items():
+### END REFERENCE
+for shape in ((100, 10), (10, 100), (1, 1), (3, 7), (16, 3, 3, 3), (64, 32, 3, 5), (8, 4, 1, 1), (5, 2, 7, 1)):
     got = call(fans, shape)
     check_length(got, 2, f"fans({shape})", hint="return the pair (fan_in, fan_out).")
+    ### BEGIN REFERENCE
+    expected = cases[shape]
     mistakes = [(expected[::-1], "fan_in and fan_out are swapped.")]
     if len(shape) == 4:
         area = shape[2] * shape[3]
         mistakes += [((shape[1], shape[0]), "multiply by the kernel area FH * FW."),
                      ((shape[1] * shape[2] ** 2, shape[0] * shape[2] ** 2), "the kernel area is FH * FW (not FH**2)."),
                      ((shape[1] * area, shape[0] * shape[1] * area), "fan_out is FN * FH * FW, without C.")]
+    ### END REFERENCE
     check_close(got, expected, f"fans({shape})", mistakes=mistakes)
 check_close(call(fans, np.zeros((6, 2, 3, 3)).shape), (18, 54), "fans of an array's .shape")
 ### END HIDDEN TESTS
@@ -226,34 +231,30 @@ def xavier_normal(shape, rng=None):
 
 
 # %% tests="test_xavier" points=3
+from dlfs.grading import check_that
+
+
 def check_init(w, shape, kind, scale, name, mistakes=()):
     """Statistics of a large sample of weights: kind "uniform" means U(-scale, scale), "normal" N(0, scale**2).
-    mistakes: pairs (wrong standard deviation, explanation)."""
-    w = check_finite(check_shape(w, shape, name, hint="return an array of exactly the requested shape (size=shape)."), name)
-    std_expected = scale / np.sqrt(3) if kind == "uniform" else scale
-    mean, std, largest = w.mean(), w.std(), np.abs(w).max()
-    expected = f"expected: mean 0, standard deviation {std_expected:.4g}"
-    expected += f", every value in [-{scale:.4g}, {scale:.4g}]" if kind == "uniform" else " (a normal distribution)"
-    details = [expected, f"got:      mean {mean:.4g}, standard deviation {std:.4g}, largest |w| {largest:.4g}"]
+    mistakes: pairs (wrong standard deviation, explanation). The predicate initializer_statistics (dlfs.grading)
+    judges the spread, the mean, and the range or the shape of the distribution (check_that rejects NaN and inf)."""
+    w = check_shape(w, shape, name, hint="return an array of exactly the requested shape (size=shape).")
+    check_that("initializer_statistics", (w,), name, kind=kind, scale=float(scale),
+               mistakes=[(float(std), explanation) for std, explanation in mistakes])
 
-    def fail(problem, hint):
-        raise GradingError("\n".join([f"{name}: {problem}", *("  " + d for d in details), f"  hint: {hint}"]))
 
-    if abs(std / std_expected - 1) > 0.03:
-        hint = "check the formula of the scale, and that you used fan_in and fan_out from fans(shape)."
-        for wrong_std, explanation in mistakes:
-            if abs(std / wrong_std - 1) < 0.03:
-                hint = explanation
-                break
-        fail("has the wrong spread.", hint)
-    if abs(mean) > 6 * std_expected / np.sqrt(w.size):
-        fail("is not centred on 0.", "draw values symmetric around 0.")
-    if kind == "uniform" and not 0.98 * scale < largest <= scale * (1 + 1e-6):
-        fail("is not uniform on [-a, a].", "draw with rng.uniform(-a, a, size=shape).")
-    beyond = np.mean(np.abs(w) > 2 * std_expected)
-    if kind == "normal" and not 0.035 < beyond < 0.056:
-        fail(f"does not look normal: {beyond:.1%} of the values lie beyond 2 standard deviations "
-             f"(a normal distribution has 4.6 %).", "draw with rng.normal(0, std, size=shape).")
+def check_seeds(init):
+    """The same seed gives the same weights, another seed other weights, and an int seed works too."""
+    name = init.__name__
+    first = check_shape(call(init, (20, 30), np.random.default_rng(5), name=name), (20, 30), name)
+    check_that("same_result", (call(init, (20, 30), np.random.default_rng(5), name=name), first),
+               f"{name} twice with the same seed", what="the first draw with that seed",
+               hint="draw every random number from the generator rng you are given (not np.random).")
+    check_that("different_result", (call(init, (20, 30), np.random.default_rng(6), name=name), first),
+               f"{name} with the seeds 5 and 6", same="the same weights for both seeds", hint="draw from rng.")
+    check_that("same_result", (call(init, (20, 30), 5, name=name), first), f"{name} with the int seed 5",
+               what="the draw with np.random.default_rng(5)",
+               hint="keep the given first line rng = np.random.default_rng(rng).")
 
 
 # This test swaps in a stand-in for your `fans` that answers (2, 6) whatever the shape, so it checks the
@@ -301,16 +302,7 @@ with replaced(globals(), fans=_ref_fans):
             (np.sqrt(2 / (shape[0] + shape[1])), "for a convolution shape use fans(shape): the kernel area counts."),
         ])
     for init in (xavier_uniform, xavier_normal):
-        name = init.__name__
-        a = call(init, (20, 30), np.random.default_rng(5), name=name)
-        b = call(init, (20, 30), np.random.default_rng(5), name=name)
-        c = call(init, (20, 30), np.random.default_rng(6), name=name)
-        check_close(b, check_shape(a, (20, 30), name), f"{name} twice with the same seed",
-                    hint="draw every random number from the generator rng you are given (not np.random).")
-        if np.allclose(check_shape(c, (20, 30), name), a):
-            raise GradingError(f"{name}: seeds 5 and 6 gave the same weights.\n  hint: draw from rng.")
-        check_close(call(init, (20, 30), 5, name=name), a, f"{name} with the int seed 5",
-                    hint="keep the given first line rng = np.random.default_rng(rng).")
+        check_seeds(init)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -342,7 +334,8 @@ def he_uniform(shape, rng=None):
 
 # %% tests="test_he" points=2
 # A stand-in `fans` answering (8, 2): he_normal has std sqrt(2/8) = 0.5; he_uniform has a = sqrt(6/8),
-# so its standard deviation is also a / sqrt(3) = 0.5. (check_init is defined in test_xavier above.)
+# so its standard deviation is also a / sqrt(3) = 0.5. (check_init and check_seeds are defined in test_xavier
+# above.)
 def stand_in_fans(shape):
     return 8, 2
 
@@ -379,12 +372,7 @@ with replaced(globals(), fans=_ref_fans):
         check_init(call(he_uniform, shape, np.random.default_rng(22)), shape, "uniform", np.sqrt(6 / fan_in),
                    f"he_uniform({shape})", mistakes=mistakes)
     for init in (he_normal, he_uniform):
-        name = init.__name__
-        a = check_shape(call(init, (20, 30), np.random.default_rng(5), name=name), (20, 30), name)
-        check_close(call(init, (20, 30), np.random.default_rng(5), name=name), a, f"{name} twice with the same seed",
-                    hint="draw every random number from the generator rng you are given (not np.random).")
-        if np.allclose(check_shape(call(init, (20, 30), np.random.default_rng(6), name=name), (20, 30), name), a):
-            raise GradingError(f"{name}: seeds 5 and 6 gave the same weights.\n  hint: draw from rng.")
+        check_seeds(init)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -533,6 +521,20 @@ def l2_gradients(params, grads, lam):
 
 
 # %% tests="test_weight_decay" points=3
+from dlfs.grading import check_that
+
+
+def check_new_dict(new, grads, entries, name):
+    """``new`` is a dict with the keys of ``grads``, and ``grads`` still holds the arrays ``entries`` it held:
+    two facts about the learner's objects that the judge sees as names and flags."""
+    check_that("every_flag", ([grads.get(key) is g for key, g in entries.items()] + [set(grads) == set(entries)],),
+               name, hint="build a new dict ({name: ... for name, grad in grads.items()}) and return it; leave grads "
+                          "as it was.", problem="that it changed the dictionary grads: it now holds other arrays")
+    keys = sorted(map(str, new)) if isinstance(new, dict) else [f"(not a dict but a {type(new).__name__})"]
+    check_that("names_are", (np.frombuffer("\n".join(keys).encode(), dtype=np.uint8),), name, what="keys",
+               expected=sorted(entries), hint="return a new dict with one entry per key of grads.")
+
+
 # By hand with lam = 0.1: the weights are 0.W = [[1, -2]] and 2.W = [[2]], so the sum of squares is
 # 1 + 4 + 4 = 9 and the penalty is 0.1 / 2 * 9 = 0.45. The biases 0.b and 2.b do not count.
 params = {"0.W": np.array([[1.0, -2.0]]), "0.b": np.array([3.0]), "2.W": np.array([[2.0]]), "2.b": np.array([-1.0])}
@@ -548,14 +550,7 @@ entries = dict(grads)
 with unchanged("l2_gradients", **{f"grads['{name}']": g for name, g in grads.items()},
                **{f"params['{name}']": p for name, p in params.items()}):
     new = call(l2_gradients, params, grads, 0.1)
-if set(grads) != set(entries) or any(grads[name] is not g for name, g in entries.items()):
-    raise GradingError("l2_gradients changed the dictionary grads: it now holds other arrays.\n"
-                       "  hint: build a new dict ({name: ... for name, grad in grads.items()}) and return it; "
-                       "leave grads as it was.")
-if not isinstance(new, dict) or set(new) != set(grads):
-    raise GradingError(f"l2_gradients: expected a dict with the keys {sorted(grads)}, got "
-                       f"{sorted(new) if isinstance(new, dict) else type(new).__name__}.\n"
-                       "  hint: return a new dict with one entry per key of grads.")
+check_new_dict(new, grads, entries, "l2_gradients(params, grads, 0.1)")
 check_close(new["0.W"], [[1.1, 0.8]], "l2_gradients(...)['0.W']", mistakes=[
     ([[1.2, 0.6]], "the derivative of (lam / 2) * W**2 is lam * W, not 2 * lam * W."),
     ([[1.05, 0.9]], "the derivative of (lam / 2) * W**2 is lam * W, not lam / 2 * W."),
@@ -568,8 +563,10 @@ check_close(new["0.b"], [1.0], "l2_gradients(...)['0.b']", mistakes=[
 check_close(new["2.b"], [1.0], "l2_gradients(...)['2.b']", mistakes=[
     ([0.9], "biases are not decayed: leave the gradient of a non-weight unchanged.")])
 ### BEGIN HIDDEN TESTS
+### BEGIN REFERENCE
 def _ref_is_weight(name):
     return name.rsplit(".", 1)[-1].startswith("W")
+### END REFERENCE
 
 rng = np.random.default_rng(404)
 params = {"0.W": rng.normal(size=(5, 4)), "0.b": rng.normal(size=4), "1.gamma": 1 + rng.normal(size=4),
@@ -579,7 +576,9 @@ grads = {name: rng.normal(size=value.shape) for name, value in params.items()}
 for lam in (0.03, 0.5):
     with unchanged("l2_penalty", **params):
         penalty = check_scalar(call(l2_penalty, params, lam), f"l2_penalty(params, {lam})")
+    ### BEGIN REFERENCE
     squares = sum(np.sum(v ** 2) for k, v in params.items() if _ref_is_weight(k))
+    ### END REFERENCE
     check_close(penalty, lam / 2 * squares, f"l2_penalty with lam={lam} on weights, biases, gamma and beta",
                 hint="sum (lam / 2) * W**2 over the weights only (is_weight(name)), every axis of each array.",
                 mistakes=[(lam / 2 * sum(np.sum(v ** 2) for v in params.values()),
@@ -588,13 +587,11 @@ for lam in (0.03, 0.5):
     with unchanged("l2_gradients", **{f"grads['{k}']": g for k, g in grads.items()},
                    **{f"params['{k}']": p for k, p in params.items()}):
         new = call(l2_gradients, params, grads, lam)
-    if set(grads) != set(entries) or any(grads[k] is not g for k, g in entries.items()):
-        raise GradingError("l2_gradients changed the dictionary grads: it now holds other arrays.\n"
-                           "  hint: return a new dict and leave grads as it was.")
-    if not isinstance(new, dict) or set(new) != set(grads):
-        raise GradingError("l2_gradients: expected a dict with the keys of grads.")
+    check_new_dict(new, grads, entries, f"l2_gradients(params, grads, {lam})")
     for name in grads:
+        ### BEGIN REFERENCE
         expected = grads[name] + lam * params[name] if _ref_is_weight(name) else grads[name]
+        ### END REFERENCE
         check_close(new[name], expected, f"l2_gradients(...)['{name}'] with lam={lam}",
                     hint="weights get lam * W added, every other parameter keeps its gradient.")
 # the gradient is the derivative of the penalty: they must agree numerically
@@ -663,22 +660,23 @@ class Dropout:
 
 
 # %% tests="test_dropout" points=4
+# The masks are random: any correct way of drawing them passes. What the mask must be (one draw per entry,
+# the share p dropped, the same mask in backward) is judged by the predicates dropout_mask and
+# dropout_backward (dlfs.grading).
+from dlfs.grading import check_that
+
+backward_hint = ("dx = dout * mask / (1 - p) with the mask of the forward pass: keep it in self.mask, do not draw "
+                 "a new one in backward.")
 # 100 000 ones through Dropout(p=0.5): about half become 0, the others 1 / (1 - 0.5) = 2, mean about 1.
 layer = Dropout(p=0.5, seed=0)
 x = np.ones((200, 500))
 with unchanged("Dropout.forward", x=x):
     out = check_shape(call(layer.forward, x, name="Dropout.forward"), x.shape, "Dropout.forward(x)")
-dropped = np.mean(out == 0)
-if (out == out[:1]).all() or (out == out[:, :1]).all():
-    raise GradingError(f"Dropout.forward: every {'example' if (out == out[:1]).all() else 'unit'} got the same mask.\n"
-                       "  hint: draw one random number per entry of x: self.rng.random(x.shape).")
-if not 0.48 < dropped < 0.52:
-    raise GradingError(f"Dropout(p=0.5).forward: {dropped:.1%} of the units were dropped, expected about 50 %.\n"
-                       "  hint: drop a unit when rng.random() < p (p is the drop rate, not the keep rate).")
+check_that("dropout_mask", (out,), "Dropout(p=0.5).forward(x)", p=0.5, tolerance=0.02)
 check_close(np.unique(out[out != 0]), [2.0], "the values Dropout(p=0.5) keeps from x = 1", mistakes=[
     ([1.0], "inverted dropout divides the kept units by 1 - p during training, so the mean stays the same.")])
-check_close(call(layer.backward, np.ones_like(x), name="Dropout.backward"), out, "Dropout.backward(ones)",
-            hint="multiply dout by the same mask / (1 - p) the forward pass used: keep it in self.mask.")
+check_that("dropout_backward", (call(layer.backward, np.ones_like(x), name="Dropout.backward"), out),
+           "Dropout.backward(ones)", hint=backward_hint)
 check_close(call(layer.forward, x, train=False, name="Dropout.forward"), x, "Dropout.forward(x, train=False)",
             mistakes=[(0.5 * x, "inverted dropout scales during training only: at test time it is the identity.")])
 ### BEGIN HIDDEN TESTS
@@ -688,45 +686,31 @@ for p in (0.2, 0.7):
     x = np.abs(rng.normal(size=(300, 400))) + 0.5      # positive, so a dropped unit is exactly 0
     with unchanged("Dropout.forward", x=x):
         out = check_shape(call(layer.forward, x, train=True, name="Dropout.forward"), x.shape, "Dropout.forward")
-    kept = out != 0
-    if (kept == kept[:1]).all() or (kept == kept[:, :1]).all():
-        raise GradingError(f"Dropout(p={p}).forward: every {'example' if (kept == kept[:1]).all() else 'unit'} "
-                           "got the same mask.\n  hint: draw one random number per entry of x: "
-                           "self.rng.random(x.shape).")
-    if not abs(kept.mean() - (1 - p)) < 0.01:
-        raise GradingError(f"Dropout(p={p}).forward: kept {kept.mean():.1%} of the units, expected {1 - p:.0%}.\n"
-                           "  hint: p is the probability of DROPPING a unit.")
-    check_close(out[kept], x[kept] / (1 - p), f"the kept units of Dropout(p={p})", mistakes=[
-        (x[kept], "divide the kept units by 1 - p (inverted dropout)."),
-        (x[kept] * (1 - p), "divide by the keep probability 1 - p, do not multiply.")])
-    ratio = out.mean() / x.mean()
-    if not abs(ratio - 1) < 0.02:
-        raise GradingError(f"Dropout(p={p}): the mean activation changed by a factor {ratio:.3f}; expected 1.\n"
-                           "  hint: inverted dropout keeps the expected activation unchanged.")
+    check_that("dropout_mask", (out,), f"Dropout(p={p}).forward(x)", p=p, tolerance=0.01)
+    check_that("dropout_scaling", (out, x), f"the kept units of Dropout(p={p})", p=p, mean_tolerance=0.02, mistakes=[
+        (1.0, "divide the kept units by 1 - p (inverted dropout)."),
+        (1 - p, "divide by the keep probability 1 - p, do not multiply.")])
     dout = rng.normal(size=x.shape)
     dx = check_shape(call(layer.backward, dout, name="Dropout.backward"), x.shape, "Dropout.backward")
-    if np.any(dx[~kept] != 0) or np.any(dx[kept] == 0):
-        raise GradingError(f"Dropout(p={p}).backward: the gradient is not zero exactly where forward dropped units.\n"
-                           "  hint: reuse the mask of the forward pass; do not draw a new one in backward.")
-    check_close(dx, dout * out / x, f"Dropout(p={p}).backward(dout)",
-                hint="dx = dout * mask / (1 - p), with the forward pass's mask.")
+    check_that("dropout_backward", (dx, dout * out / x), f"Dropout(p={p}).backward(dout)", hint=backward_hint)
     out_test = call(layer.forward, x, train=False, name="Dropout.forward")
     check_close(out_test, x, f"Dropout(p={p}).forward(x, train=False)", mistakes=[
         (x * (1 - p), "do not scale at test time: inverted dropout already scaled during training.")])
     second = check_shape(call(layer.forward, x, name="Dropout.forward"), x.shape, "Dropout.forward")
-    if np.array_equal(second != 0, kept):
-        raise GradingError("Dropout.forward: two training passes dropped the same units.\n"
-                           "  hint: draw a new mask at every training forward pass.")
-    check_close(call(layer.backward, dout, name="Dropout.backward"), dout * second / x,
-                "Dropout.backward after a second forward", hint="backward uses the mask of the LAST forward pass.")
+    check_that("different_result", (second, out), "Dropout.forward twice in training mode",
+               same="that two training passes dropped the same units",
+               hint="draw a new mask at every training forward pass.")
+    check_that("dropout_backward", (call(layer.backward, dout, name="Dropout.backward"), dout * second / x),
+               "Dropout.backward after a second forward", hint="backward uses the mask of the LAST forward pass.")
 # seeded: two layers with the same seed drop the same units; another seed drops others
 x = rng.normal(size=(50, 60))
 a = call(Dropout(0.3, seed=7).forward, x, name="Dropout.forward")
 b = call(Dropout(0.3, seed=7).forward, x, name="Dropout.forward")
 c = call(Dropout(0.3, seed=8).forward, x, name="Dropout.forward")
-check_close(b, a, "two Dropout(0.3, seed=7) layers", hint="draw the mask from self.rng (seeded), not from np.random.")
-if np.allclose(a, c):
-    raise GradingError("Dropout with seeds 7 and 8 dropped the same units.\n  hint: draw from self.rng.")
+check_that("same_result", (b, a), "two Dropout(0.3, seed=7) layers", what="the first layer's output",
+           hint="draw the mask from self.rng (seeded), not from np.random.")
+check_that("different_result", (c, a), "Dropout with the seeds 7 and 8", same="that both seeds dropped the same units",
+           hint="draw from self.rng.")
 # p = 0 keeps everything; the default is train=True; 4-D inputs keep their shape
 x4 = rng.normal(size=(2, 3, 4, 5))
 keep_all = Dropout(0.0)
@@ -736,8 +720,8 @@ p0_hint = "with p = 0 the training forward pass still keeps a mask (all ones) fo
 check_close(call(keep_all.backward, dout4, name="Dropout.backward", hint=p0_hint), dout4,
             "Dropout(p=0).backward(dout) after a training pass", hint=p0_hint)
 out4 = check_shape(call(Dropout(0.5, seed=1).forward, x4, name="Dropout.forward"), x4.shape, "Dropout.forward on (2, 3, 4, 5)")
-if not np.any(out4 == 0):
-    raise GradingError("Dropout(0.5).forward(x) dropped nothing: train=True is the default.")
+check_that("dropout_mask", (out4,), "Dropout(0.5).forward(x) on (2, 3, 4, 5)", p=0.5, tolerance=0.5,
+           rate_hint="train=True is the default: forward(x) drops units.")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1100,6 +1084,16 @@ check_close(dx, np.zeros((2, 2)), "BatchNorm.backward(dout) with N = 2", mistake
 ], hint="walk back through the graph from step (8) to step (1): sum over axis 0 for mu, s, gamma and beta, "
         "divide by N at each mean, and add the two gradients that reach xc, and the two that reach x.")
 ### BEGIN HIDDEN TESTS
+from dlfs.grading import check_that
+
+
+def check_names(names, expected, name, what):
+    check_that("names_are", (np.frombuffer("\n".join(sorted(map(str, names))).encode(), dtype=np.uint8),), name,
+               what=what, expected=sorted(expected), hint="keep the running statistics as attributes: only gamma and "
+                                                         "beta are parameters, with their gradients in grads.")
+
+
+### BEGIN REFERENCE
 def _graph_dx(x, dout, gamma, eps, var_path=True, mu_path=True, mean_scale=None, ds_sign=-1.0, sqrt_half=0.5,
               sum_s=True, fork_adds=True):
     """dx by the graph of the forward pass; the keywords switch on the classic mistakes."""
@@ -1114,28 +1108,33 @@ def _graph_dx(x, dout, gamma, eps, var_path=True, mu_path=True, mean_scale=None,
         second = 2 * xc * ds * sqrt_half / s * scale
         dxc = dxc + second if fork_adds else second
     return dxc - dxc.sum(axis=0) * scale if mu_path else dxc
+### END REFERENCE
 
 rng = np.random.default_rng(606)
 for n, d, eps, momentum in ((6, 4, 1e-5, 0.9), (9, 3, 1e-3, 0.8)):
     bn = BatchNorm(d, momentum=momentum, eps=eps)
     gamma0, beta0 = 1 + 0.5 * rng.normal(size=d), rng.normal(size=d)
+    check_names(bn.params, ("gamma", "beta"), "BatchNorm.params", "keys")
     bn.params["gamma"][:], bn.params["beta"][:] = gamma0, beta0
-    if set(bn.params) != {"gamma", "beta"}:
-        raise GradingError(f"BatchNorm.params has the keys {sorted(bn.params)}; only gamma and beta are parameters.\n"
-                           "  hint: keep the running statistics as attributes, not in params.")
     xs = [rng.normal(loc=2.0, scale=3.0, size=(n, d)) for _ in range(3)]
+    ### BEGIN REFERENCE
     run_mean, run_var, run_var_unbiased = np.zeros(d), np.ones(d), np.ones(d)
+    ### END REFERENCE
     for k, x in enumerate(xs):
         with unchanged("BatchNorm.forward", x=x):
             out = call(bn.forward, x, name="BatchNorm.forward")
+        ### BEGIN REFERENCE
         mu, var = x.mean(axis=0), x.var(axis=0)
+        ### END REFERENCE
         check_close(out, gamma0 * (x - mu) / np.sqrt(var + eps) + beta0, f"BatchNorm.forward on ({n}, {d}), pass {k + 1}",
                     mistakes=[(gamma0 * (x - mu) / np.sqrt(x.var(axis=0, ddof=1) + eps) + beta0,
                                "use the biased variance x.var(axis=0) (divide by N).")],
                     hint="normalize each column with its batch mean and variance, then gamma * x_hat + beta.")
+        ### BEGIN REFERENCE
         run_mean = momentum * run_mean + (1 - momentum) * mu
         run_var = momentum * run_var + (1 - momentum) * var
         run_var_unbiased = momentum * run_var_unbiased + (1 - momentum) * x.var(axis=0, ddof=1)
+        ### END REFERENCE
         check_close(bn.running_mean, run_mean, f"running_mean after {k + 1} training passes (momentum {momentum})",
                     hint="running_mean = momentum * running_mean + (1 - momentum) * batch mean.")
         check_close(bn.running_var, run_var, f"running_var after {k + 1} training passes (momentum {momentum})",
@@ -1169,15 +1168,16 @@ for n, d, eps, momentum in ((6, 4, 1e-5, 0.9), (9, 3, 1e-3, 0.8)):
         (_graph_dx(x, dout, gamma0, eps, sum_s=False), "s is shared by the batch: its gradient sums over axis 0."),
         (_graph_dx(x, dout, gamma0, eps, fork_adds=False), "xc feeds steps (3) and (7): add the two gradients."),
     ], hint="walk back through the graph from step (8) to step (1) and add the gradients at the two forks.")
+    ### BEGIN REFERENCE
     forward = lambda _: np.sum(bn.forward(x, train=True) * dout)
+    ### END REFERENCE
     check_gradient(dx, numerical_gradient(forward, x), f"BatchNorm dx on ({n}, {d})", tol=1e-5,
                    hint="mu and var depend on every x_n: walk back through every step of the graph.")
     check_gradient(bn.grads.get("gamma"), numerical_gradient(forward, bn.params["gamma"]), "BatchNorm dgamma", tol=1e-5,
                    hint="step (8): dgamma = (dout * x_hat).sum(axis=0).")
     check_gradient(bn.grads.get("beta"), numerical_gradient(forward, bn.params["beta"]), "BatchNorm dbeta", tol=1e-5,
                    hint="step (8): dbeta = dout.sum(axis=0).")
-    if set(bn.grads) != {"gamma", "beta"}:
-        raise GradingError(f"BatchNorm.grads has the keys {sorted(bn.grads)}; expected gamma and beta.")
+    check_names(bn.grads, ("gamma", "beta"), "BatchNorm.grads", "keys")
 ### END HIDDEN TESTS
 
 # %% [markdown]
