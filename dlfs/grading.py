@@ -497,8 +497,19 @@ def has_keys(present, count, keys, what="key"):
 @predicate
 def holds(*flags, problem):
     """Every flag is true (nonzero): a fact about the learner's objects that only their kernel can see, such as
-    an array being a layer's own. ``problem`` says what was found when it is not."""
-    return all(bool(np.all(flag != 0)) for flag in flags), problem
+    an array being a layer's own. Each flag is one array: a single fact, or one flag per item (a dict still holding
+    the same arrays); no flag at all, or an empty one, shows nothing and fails. ``problem`` says what was found when
+    a flag is not true."""
+    return bool(flags) and all(bool(flag.size) and bool(np.all(flag != 0)) for flag in flags), problem
+
+
+def _with_hint(problem, details=(), hint=None):
+    """A measurement that says what was found, what was expected and what to try, on the lines check_that's
+    message uses (check_that adds the final period): the judge hides the detail lines of hidden checks."""
+    lines = [problem, *(f"  {d}" for d in details)]
+    if hint:
+        lines.append(f"  hint: {hint.rstrip('.')}")
+    return "\n".join(lines)
 
 
 def _exact(array):
@@ -507,31 +518,48 @@ def _exact(array):
 
 @predicate
 def agree(got, other, what, rtol=0.0, atol=0.0):
-    """Two of the learner's results agree within tolerance (e.g. two runs with the same seed, or labels that must
-    stay with their examples); ``what`` names the second one."""
+    """Two of the learner's results agree within tolerance (two runs or calls with the same seed, labels that must
+    stay with their examples, a result and what an earlier result of theirs implies); ``what`` names the second
+    one. The default compares exactly; pass ``rtol`` and ``atol`` (as check_close takes) for results of float
+    arithmetic. Says how many entries differ and where the worst one is, with the values on the detail lines (which
+    the judge leaves out of hidden checks)."""
     if got.shape != other.shape:
-        return False, f"an array of shape {got.shape}, expected the shape {other.shape} of {what}"
+        return False, _with_hint(f"values other than {what}",
+                                 [f"expected shape: {other.shape}", f"got shape:      {got.shape}"])
     if _allclose(got, other, rtol=rtol, atol=atol):
-        return True, ""
-    if got.size <= 12:
-        return False, f"{_exact(got)}, expected the same as {what}: {_exact(other)}"
+        return True, f"the same values as {what}"
     differing = int(np.sum(~np.isclose(got, other, rtol=rtol, atol=atol)))
-    return False, f"values that differ from {what} in {differing} of {got.size} entries"
+    details = [f"expected: {_exact(other)}", f"got:      {_exact(got)}"]
+    if got.ndim:
+        index, diff = _worst(got, other)
+        details.append(f"worst element at index {tuple(int(i) for i in index)}: expected {other[index]:.12g}, "
+                       f"got {got[index]:.12g} (off by {diff:.3g})")
+    return False, _with_hint(f"values that differ from {what} in {differing} of {got.size} entries", details)
 
 
 @predicate
-def batches_cover(sizes, n, batch_size):
-    """The batch sizes a stand-in model was asked to predict: at most ``batch_size`` each, ``n`` examples in all."""
+def differ(got, other, same, rtol=0.0, atol=0.0):
+    """Two of the learner's results differ (a shuffled order and the original one, two seeds, two training passes):
+    another shape, or an entry farther apart than ``rtol`` and ``atol`` allow (by default, any difference at all);
+    ``same`` says what it means when they do not."""
+    return got.shape != other.shape or not _allclose(got, other, rtol=rtol, atol=atol), same
+
+
+@predicate
+def batch_sizes(sizes, largest, total=None, unit="images", missing="no image through the layer"):
+    """The sizes of the batches a spy (a stand-in model's predict, a layer's forward) was given: at most
+    ``largest`` each and, if ``total`` is given, ``total`` in all (every example once). ``unit`` names what the
+    batches hold; ``missing`` says what it means when there was no batch at all."""
     sizes = sizes.reshape(-1)
+    expected = f"at most {largest:g} {unit} per batch" + (f", covering all {total:g} once" if total is not None else "")
     if not sizes.size:
-        seen = "no call of predict"
-    elif sizes.size <= 10:
-        seen = "batches of [" + ", ".join(f"{s:g}" for s in sizes) + "]"
+        return False, f"{missing}, expected {expected}"
+    if sizes.size <= 20:
+        seen = f"batches of {[int(s) if s == int(s) else float(s) for s in sizes]} {unit}"
     else:
-        seen = f"{sizes.size} batches, the largest of {sizes.max():g} examples, {sizes.sum():g} in all"
-    covered = bool(sizes.size) and bool(sizes.max() <= batch_size and sizes.sum() == n)
-    return covered, (f"{seen}, expected batches of at most {batch_size} examples that together cover the {n} "
-                     "examples once")
+        seen = f"{sizes.size} batches, the largest of {sizes.max():g} {unit}, {sizes.sum():g} in all"
+    fits = bool(sizes.max() <= largest) and (total is None or bool(sizes.sum() == total))
+    return fits, f"{seen}, expected {expected}"
 
 
 @predicate
@@ -545,13 +573,6 @@ def train_flags(modes, expected):
             f"{seen}, expected train={bool(expected)} in every call")
 
 
-# chapter 04
-
-@predicate
-def differ(got, other, same):
-    """Two of the learner's results differ (a shuffled order and the original one, two seeds); ``same`` says what
-    it means when they do not."""
-    return got.shape != other.shape or not _array_equal(got, other), same
 # chapter 05
 
 def _text(codes):
@@ -561,15 +582,6 @@ def _text(codes):
     return bytes(codes.astype(np.uint8)).decode("utf-8", errors="replace")
 
 
-def _with_hint(problem, details=(), hint=None):
-    """A measurement that says what was found, what was expected and what to try, on the lines check_that's
-    message uses (check_that adds the final period): the judge hides the detail lines of hidden checks."""
-    lines = [problem, *(f"  {d}" for d in details)]
-    if hint:
-        lines.append(f"  hint: {hint.rstrip('.')}")
-    return "\n".join(lines)
-
-
 @predicate
 def names_are(codes, expected, what="names"):
     """The learner's names (sent as UTF-8 text, one per line) are exactly ``expected``, in order."""
@@ -577,32 +589,6 @@ def names_are(codes, expected, what="names"):
     names = text.split("\n") if text else []
     expected = [str(name) for name in expected]
     return names == expected, f"the {what} {names}, expected {expected}"
-
-
-@predicate
-def every_flag(flags, problem):
-    """Every flag is true (nonzero): a fact about the learner's objects that only their kernel can see (such as
-    a dict still holding the same arrays). ``problem`` says what it means when one is not."""
-    return bool(flags.size) and bool(np.all(flags != 0)), problem
-
-
-@predicate
-def same_result(got, other, what, rtol=1e-6, atol=1e-8):
-    """Two of the learner's results agree within tolerance (two calls with the same seed, a result and what an
-    earlier result of theirs implies); ``what`` names the second one. Says where they differ as check_close does."""
-    try:
-        _direct_check_close(got, other, what, None, rtol, atol)
-    except GradingError as failure:
-        details = [line for line in str(failure).split("\n")[1:] if not line.startswith("  hint:")]
-        return False, "\n".join([f"values other than {what}", *details])
-    return True, f"the same values as {what}"
-
-
-@predicate
-def different_result(got, other, same):
-    """Two of the learner's results differ (two seeds, two training passes); ``same`` says what it means when
-    they do not."""
-    return got.shape != other.shape or not _allclose(got, other, rtol=1e-6, atol=1e-8), same
 
 
 @predicate
@@ -686,7 +672,7 @@ def dropout_backward(dx, expected):
         return False, f"an array of shape {dx.shape}, expected {expected.shape}"
     if not np.array_equal(dx == 0, expected == 0):
         return False, "a gradient that is not zero exactly where the forward pass dropped units"
-    return same_result(dx, expected, "dout * mask / (1 - p) with the forward pass's mask")
+    return agree(dx, expected, "dout * mask / (1 - p) with the forward pass's mask", rtol=1e-6, atol=1e-8)
 
 
 # chapter 06
@@ -697,19 +683,6 @@ def standard_deviation_near(w, expected, tolerance, formula):
     value of ``formula`` (e.g. "He's initialization gives sqrt(2 / 25)")."""
     std = float(w.std()) if w.size else 0.0
     return abs(std / expected - 1) < tolerance, f"a standard deviation of {std:.4f}; {formula} = {expected:.4f}"
-
-
-@predicate
-def batch_sizes(sizes, largest, total=None):
-    """The numbers of images a spy layer saw per forward pass: at most ``largest`` each and, if ``total`` is given,
-    ``total`` in all (every image once)."""
-    sizes = sizes.reshape(-1)
-    seen = f"batches of {[int(s) if s == int(s) else float(s) for s in sizes[:20]]}{' ...' if sizes.size > 20 else ''}"
-    expected = f"at most {largest:g} images per pass" + (f", covering all {total:g} once" if total is not None else "")
-    if not sizes.size:
-        return False, f"no image through the layer, expected {expected}"
-    fits = bool(sizes.max() <= largest) and (total is None or bool(sizes.sum() == total))
-    return fits, f"{seen} images, expected {expected}"
 
 
 @predicate

@@ -162,40 +162,6 @@ def test_hidden_checks_never_show_the_expected_values(chapter):
     assert split_test(notebook.cells[0].source)[1] == ""
 
 
-@pytest.mark.parametrize("name,arrays,params,holds,says", [
-    ("below", (3e-9,), {"bound": 1e-7}, True, ""),
-    ("below", (2e-3,), {"bound": 1e-7}, False, "2.00e-03, expected below 1e-07"),
-    ("above", (0.5,), {"bound": 1e-2}, True, ""),
-    ("above", ([0.5, 1e-9],), {"bound": 1e-2}, False, "1.00e-09, expected above 1e-02"),
-    ("has_keys", ([1, 1], 2), {"keys": ["0.w", "2.w"]}, True, ""),
-    ("has_keys", ([1, 0], 3), {"keys": ["0.w", "2.w"]}, False, "the keys ['0.w'] and 2 other key(s), expected exactly"),
-    ("has_keys", ([], 0), {"keys": []}, True, ""),
-    ("has_keys", ([0, 0], -1), {"keys": ["w", "x"]}, False, "something other than a dict"),
-    ("has_keys", ([1], 2), {"keys": ["w", "x"]}, False, "something other than a dict"),   # not what check_keys sends
-    ("holds", (True, 1.0), {"problem": "copies"}, True, "copies"),
-    ("holds", (True, False), {"problem": "copies"}, False, "copies"),
-    ("agree", ([3, 0], [3, 0]), {"what": "X_batch 0's"}, True, ""),
-    ("agree", ([3, 0], [0, 3]), {"what": "X_batch 0's"}, False, "[3. 0.], expected the same as X_batch 0's: [0. 3.]"),
-    ("agree", ([0.1], [0.1 + 1e-12]), {"what": "the first run", "rtol": 1e-9}, True, ""),
-    ("agree", ([0.1], [0.1 + 1e-12]), {"what": "the first run"}, False, "0.1"),
-    ("agree", (np.zeros(20), np.r_[np.zeros(19), 1.0]), {"what": "before"}, False, "differ from before in 1 of 20"),
-    ("agree", ([1, 2], [1]), {"what": "X_batch 0's"}, False, "shape (2,), expected the shape (1,)"),
-    ("differ", (np.arange(4), [0, 2, 1, 3]), {"same": "no shuffle"}, True, "no shuffle"),
-    ("differ", (np.arange(4), np.arange(4)), {"same": "no shuffle"}, False, "no shuffle"),
-    ("batches_cover", ([3, 3, 1],), {"n": 7, "batch_size": 3}, True, ""),
-    ("batches_cover", ([7],), {"n": 7, "batch_size": 3}, False, "batches of [7], expected batches of at most 3"),
-    ("batches_cover", ([3, 3],), {"n": 7, "batch_size": 3}, False, "batches of [3, 3]"),
-    ("batches_cover", ([],), {"n": 7, "batch_size": 3}, False, "no call of predict"),
-    ("batches_cover", (np.ones(2500),), {"n": 2500, "batch_size": 1}, True, "2500 batches, the largest of 1"),
-    ("train_flags", ([True, True],), {"expected": True}, True, ""),
-    ("train_flags", ([True, False],), {"expected": False}, False, "the train flags [True, False], expected train=False"),
-    ("train_flags", ([],), {"expected": True}, False, "no call with a train flag"),
-])
-def test_the_predicates_of_chapters_03_and_04(name, arrays, params, holds, says):
-    result, measured = grading.PREDICATES[name](*(np.array(a, dtype=np.float64) for a in arrays), **params)
-    assert result is holds and says in measured
-
-
 def _text(names):
     return np.frombuffer("\n".join(names).encode(), dtype=np.uint8)
 
@@ -208,23 +174,62 @@ _DOUT = _DRAWS.normal(size=_X.shape)
 
 
 @pytest.mark.parametrize("name,arrays,params,holds,says", [
+    ("below", (3e-9,), {"bound": 1e-7}, True, ""),
+    ("below", (2e-3,), {"bound": 1e-7}, False, "2.00e-03, expected below 1e-07"),
+    ("above", (0.5,), {"bound": 1e-2}, True, ""),
+    ("above", ([0.5, 1e-9],), {"bound": 1e-2}, False, "1.00e-09, expected above 1e-02"),
+    ("has_keys", ([1, 1], 2), {"keys": ["0.w", "2.w"]}, True, ""),
+    ("has_keys", ([1, 0], 3), {"keys": ["0.w", "2.w"]}, False, "the keys ['0.w'] and 2 other key(s), expected exactly"),
+    ("has_keys", ([], 0), {"keys": []}, True, ""),
+    ("has_keys", ([0, 0], -1), {"keys": ["w", "x"]}, False, "something other than a dict"),
+    ("has_keys", ([1], 2), {"keys": ["w", "x"]}, False, "something other than a dict"),   # not what check_keys sends
+    ("holds", (True, 1.0), {"problem": "copies"}, True, "copies"),
+    ("holds", (True, False), {"problem": "copies"}, False, "copies"),
+    ("holds", ([1, 1, 1],), {"problem": "other arrays"}, True, ""),
+    ("holds", ([1, 0, 1],), {"problem": "other arrays"}, False, "other arrays"),
+    ("holds", ([],), {"problem": "other arrays"}, False, "other arrays"),
+    ("holds", ((), True), {"problem": "other arrays"}, False, "other arrays"),
+    ("agree", ([3, 0], [3, 0]), {"what": "X_batch 0's"}, True, ""),
+    ("agree", ([3, 0], [0, 3]), {"what": "X_batch 0's"}, False,
+     "values that differ from X_batch 0's in 2 of 2 entries\n  expected: [0. 3.]\n  got:      [3. 0.]\n"
+     "  worst element at index (0,): expected 0, got 3 (off by 3)"),
+    ("agree", ([0.1], [0.1 + 1e-12]), {"what": "the first run", "rtol": 1e-9}, True, ""),
+    ("agree", ([0.1], [0.1 + 1e-12]), {"what": "the first run"}, False, "expected 0.100000000001, got 0.1"),
+    ("agree", (np.zeros(20), np.r_[np.zeros(19), 1.0]), {"what": "before"}, False, "differ from before in 1 of 20"),
+    ("agree", ([1, 2], [1]), {"what": "X_batch 0's"}, False,
+     "values other than X_batch 0's\n  expected shape: (1,)\n  got shape:      (2,)"),
+    ("agree", ([1.0, 2.0 + 1e-9], [1.0, 2.0]), {"what": "the first draw", "rtol": 1e-6, "atol": 1e-8}, True, ""),
+    ("agree", ([1.0, 2.5], [1.0, 2.0]), {"what": "the first draw", "rtol": 1e-6, "atol": 1e-8}, False,
+     "values that differ from the first draw in 1 of 2 entries\n  expected: [1. 2.]\n  got:      [1.  2.5]\n"
+     "  worst element at index (1,)"),
+    ("differ", (np.arange(4), [0, 2, 1, 3]), {"same": "no shuffle"}, True, "no shuffle"),
+    ("differ", (np.arange(4), np.arange(4)), {"same": "no shuffle"}, False, "no shuffle"),
+    ("differ", ([1.0, 2.0], [1.0, 2.0 + 1e-12]), {"same": "no shuffle"}, True, ""),
+    ("differ", ([1.0, 2.0], [1.0, 3.0]), {"same": "the same weights", "rtol": 1e-6, "atol": 1e-8}, True, ""),
+    ("differ", ([1.0, 2.0], [1.0, 2.0 + 1e-12]), {"same": "the same weights", "rtol": 1e-6, "atol": 1e-8}, False,
+     "the same weights"),
+    ("differ", ([1.0, 2.0], [1.0]), {"same": "the same weights"}, True, ""),
+    ("batch_sizes", ([3, 3, 1],), {"largest": 3, "total": 7, "unit": "examples"}, True, ""),
+    ("batch_sizes", ([7],), {"largest": 3, "total": 7, "unit": "examples"}, False,
+     "batches of [7] examples, expected at most 3 examples per batch, covering all 7 once"),
+    ("batch_sizes", ([3, 3],), {"largest": 3, "total": 7, "unit": "examples"}, False, "batches of [3, 3] examples"),
+    ("batch_sizes", ([],), {"largest": 3, "total": 7, "missing": "no call of predict"}, False, "no call of predict"),
+    ("batch_sizes", (np.ones(2500),), {"largest": 1, "total": 2500, "unit": "examples"}, True,
+     "2500 batches, the largest of 1 examples, 2500 in all"),
+    ("batch_sizes", ([100, 30],), {"largest": 100}, True, ""),
+    ("batch_sizes", ([130],), {"largest": 100}, False,
+     "batches of [130] images, expected at most 100 images per batch"),
+    ("batch_sizes", ([7] * 18 + [4],), {"largest": 7, "total": 130}, True, ""),
+    ("batch_sizes", ([7] * 18,), {"largest": 7, "total": 130}, False, "covering all 130 once"),
+    ("batch_sizes", ([],), {"largest": 7}, False, "no image through the layer"),
+    ("train_flags", ([True, True],), {"expected": True}, True, ""),
+    ("train_flags", ([True, False],), {"expected": False}, False, "the train flags [True, False], expected train=False"),
+    ("train_flags", ([],), {"expected": True}, False, "no call with a train flag"),
     ("names_are", (_text(["beta", "gamma"]),), {"expected": ["beta", "gamma"], "what": "keys"}, True, ""),
     ("names_are", (_text(["beta"]),), {"expected": ["beta", "gamma"], "what": "keys"}, False,
      "the keys ['beta'], expected ['beta', 'gamma']"),
     ("names_are", (_text([]),), {"expected": ["ReLU"]}, False, "the names [], expected ['ReLU']"),
     ("names_are", ([1e9, -3.0, 0.5, 104.0],), {"expected": ["h"]}, False, "expected ['h']"),    # garbage: no error
-    ("every_flag", ([1, 1, 1],), {"problem": "other arrays"}, True, ""),
-    ("every_flag", ([1, 0, 1],), {"problem": "other arrays"}, False, "other arrays"),
-    ("every_flag", ([],), {"problem": "other arrays"}, False, "other arrays"),
-    ("same_result", ([1.0, 2.0], [1.0, 2.0]), {"what": "the first draw"}, True, ""),
-    ("same_result", ([1.0, 2.5], [1.0, 2.0]), {"what": "the first draw"}, False,
-     "values other than the first draw\n  expected: [1. 2.]\n  got:      [1.  2.5]\n  worst element at index (1,)"),
-    ("same_result", ([1.0, 2.0 + 1e-9], [1.0, 2.0]), {"what": "the first draw", "rtol": 0, "atol": 0}, False, "other"),
-    ("same_result", ([1.0, 2.0], [1.0]), {"what": "the first draw"}, False,
-     "values other than the first draw\n  expected shape: (1,)\n  got shape:      (2,)"),
-    ("different_result", ([1.0, 2.0], [1.0, 3.0]), {"same": "the same weights"}, True, ""),
-    ("different_result", ([1.0, 2.0], [1.0, 2.0]), {"same": "the same weights"}, False, "the same weights"),
-    ("different_result", ([1.0, 2.0], [1.0]), {"same": "the same weights"}, True, ""),
     ("initializer_statistics", (_UNIFORM,), {"kind": "uniform", "scale": 1.5}, True, ""),
     ("initializer_statistics", (_NORMAL,), {"kind": "normal", "scale": 0.5}, True, ""),
     ("initializer_statistics", (_UNIFORM,), {"kind": "uniform", "scale": 1.5 * np.sqrt(3)}, False,
@@ -256,19 +261,14 @@ _DOUT = _DRAWS.normal(size=_X.shape)
     ("dropout_scaling", (_X[:2], _X), {"p": 0.2, "mean_tolerance": 0.02}, False, "shape (2, 400)"),
     ("dropout_backward", (_DOUT * _KEPT / 0.8, _DOUT * _KEPT / 0.8), {}, True, ""),
     ("dropout_backward", (_DOUT / 0.8, _DOUT * _KEPT / 0.8), {}, False, "not zero exactly where"),
-    ("dropout_backward", (_DOUT * _KEPT, _DOUT * _KEPT / 0.8), {}, False, "values other than dout * mask / (1 - p)"),
+    ("dropout_backward", (_DOUT * _KEPT, _DOUT * _KEPT / 0.8), {}, False, "differ from dout * mask / (1 - p)"),
     ("standard_deviation_near", (_NORMAL,), {"expected": 0.5, "tolerance": 0.15, "formula": "He"}, True, ""),
     ("standard_deviation_near", (_NORMAL,), {"expected": 0.2, "tolerance": 0.15, "formula": "He's gives sqrt(2 / 50)"},
      False, "a standard deviation of 0.50"),
-    ("batch_sizes", ([100, 30],), {"largest": 100}, True, ""),
-    ("batch_sizes", ([130],), {"largest": 100}, False, "batches of [130] images, expected at most 100 images per pass"),
-    ("batch_sizes", ([7] * 18 + [4],), {"largest": 7, "total": 130}, True, ""),
-    ("batch_sizes", ([7] * 18,), {"largest": 7, "total": 130}, False, "covering all 130 once"),
-    ("batch_sizes", ([],), {"largest": 7}, False, "no image through the layer"),
     ("peak_memory_within", (90e6, 48000), {"allowance": 100e6}, True, ""),
     ("peak_memory_within", (250e6, 48000), {"allowance": 100e6}, False, "250 MB at its peak, expected below 100 MB"),
 ])
-def test_the_predicates_of_chapters_05_and_06(name, arrays, params, holds, says):
+def test_the_predicates(name, arrays, params, holds, says):
     result, measured = grading.PREDICATES[name](*(np.array(a, dtype=np.float64) for a in arrays), **params)
     assert result is holds and says in measured
 
@@ -293,16 +293,18 @@ def test_check_keys_is_judged_from_flags_and_a_count():
 
 
 @pytest.mark.parametrize("name,params", [
-    ("names_are", {"expected": ["a"]}), ("every_flag", {"problem": "p"}), ("same_result", {"what": "w"}),
-    ("different_result", {"same": "s"}), ("initializer_statistics", {"kind": "uniform", "scale": 1.0}),
+    ("names_are", {"expected": ["a"]}), ("holds", {"problem": "p"}), ("agree", {"what": "w"}),
+    ("agree", {"what": "w", "rtol": 1e-6, "atol": 1e-8}), ("differ", {"same": "s"}),
+    ("differ", {"same": "s", "rtol": 1e-6, "atol": 1e-8}),
+    ("initializer_statistics", {"kind": "uniform", "scale": 1.0}),
     ("dropout_mask", {"p": 0.5, "tolerance": 0.1}), ("dropout_scaling", {"p": 0.5, "mean_tolerance": 0.1}),
     ("dropout_backward", {}), ("standard_deviation_near", {"expected": 1.0, "tolerance": 0.1, "formula": "f"}),
     ("batch_sizes", {"largest": 3, "total": 5}), ("peak_memory_within", {"allowance": 1.0}),
 ])
-def test_the_predicates_of_chapters_05_and_06_never_fail_on_what_a_learner_sends(name, params):
+def test_the_predicates_never_fail_on_what_a_learner_sends(name, params):
     """The judge evaluates predicates on the learner's arrays: any shape, size or value they send (finite, as the
     judge checks first) gives a verdict, never an error."""
-    arity = {"peak_memory_within": 2, "same_result": 2, "different_result": 2, "dropout_scaling": 2,
+    arity = {"peak_memory_within": 2, "agree": 2, "differ": 2, "dropout_scaling": 2,
              "dropout_backward": 2}.get(name, 1)
     for arrays in ([np.zeros(0)] * 2, [np.array(3.0)] * 2, [np.zeros((2, 3)), np.ones(4)], [np.zeros((1, 1, 0))] * 2,
                    [np.full((2, 2), -1e300), np.full((2, 2), 1e-300)], [np.zeros((3, 4))] * 2):

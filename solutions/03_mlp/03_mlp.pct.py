@@ -1269,8 +1269,9 @@ check_close(got, 5 / 7, "model_accuracy(model, x, t, batch_size=3)", mistakes=[
     (7 / 9, "do not average the accuracies of the batches: the last batch is shorter. Count the correct ones."),
     (4 / 6, "the last, shorter batch (here 1 example) counts too."),
 ])
-check_that("batches_cover", (spy.batch_sizes,), "the batches model_accuracy(model, x, t, batch_size=3) predicted",
-           hint="predict x[start:start + batch_size] for start in range(0, N, batch_size).", n=7, batch_size=3)
+check_that("batch_sizes", (spy.batch_sizes,), "the batches model_accuracy(model, x, t, batch_size=3) predicted",
+           hint="predict x[start:start + batch_size] for start in range(0, N, batch_size).", largest=3, total=7,
+           unit="examples", missing="no call of predict")
 got = check_scalar(call(model_accuracy, StandInModel(), x, np.eye(3)[t], 3), "model_accuracy with one-hot labels")
 check_close(got, 5 / 7, "model_accuracy with one-hot labels", hint="turn one-hot labels into integers: argmax(t, axis=1).")
 ### BEGIN HIDDEN TESTS
@@ -1282,8 +1283,8 @@ spy = StandInModel()
 with unchanged("model_accuracy", x=x_, t=t_):
     got = check_scalar(call(model_accuracy, spy, x_, t_), "model_accuracy on 2500 images (default batch_size)")
 check_close(got, float(np.mean(pred == t_)), "model_accuracy on 2500 images (default batch_size)")
-check_that("batches_cover", (spy.batch_sizes,), "the batches model_accuracy predicted on 2500 images (default "
-           "batch_size=1000)", n=2500, batch_size=1000,
+check_that("batch_sizes", (spy.batch_sizes,), "the batches model_accuracy predicted on 2500 images (default "
+           "batch_size=1000)", largest=1000, total=2500, unit="examples", missing="no call of predict",
            hint="loop over start in range(0, N, batch_size) and predict x[start:start + batch_size].")
 check_that("train_flags", (spy.modes,), "the calls of predict by model_accuracy",
            hint="accuracy is measured in prediction mode: predict(x) or predict(x, train=False).", expected=False)
@@ -1292,8 +1293,9 @@ for size in (1, 7, 2500, 4000):
     got = call(model_accuracy, spy, x_, np.eye(3)[t_], size)
     check_close(check_scalar(got, f"model_accuracy(batch_size={size}), one-hot"), float(np.mean(pred == t_)),
                 f"model_accuracy(batch_size={size}), one-hot labels")
-    check_that("batches_cover", (spy.batch_sizes,), f"the batches model_accuracy(batch_size={size}) predicted",
-               hint="predict at most batch_size examples at a time.", n=2500, batch_size=size)
+    check_that("batch_sizes", (spy.batch_sizes,), f"the batches model_accuracy(batch_size={size}) predicted",
+               hint="predict at most batch_size examples at a time.", largest=size, total=2500, unit="examples",
+               missing="no call of predict")
 ### END HIDDEN TESTS
 
 # %% [markdown]

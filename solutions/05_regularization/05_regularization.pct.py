@@ -247,13 +247,14 @@ def check_seeds(init):
     """The same seed gives the same weights, another seed other weights, and an int seed works too."""
     name = init.__name__
     first = check_shape(call(init, (20, 30), np.random.default_rng(5), name=name), (20, 30), name)
-    check_that("same_result", (call(init, (20, 30), np.random.default_rng(5), name=name), first),
-               f"{name} twice with the same seed", what="the first draw with that seed",
+    check_that("agree", (call(init, (20, 30), np.random.default_rng(5), name=name), first),
+               f"{name} twice with the same seed", what="the first draw with that seed", rtol=1e-6, atol=1e-8,
                hint="draw every random number from the generator rng you are given (not np.random).")
-    check_that("different_result", (call(init, (20, 30), np.random.default_rng(6), name=name), first),
-               f"{name} with the seeds 5 and 6", same="the same weights for both seeds", hint="draw from rng.")
-    check_that("same_result", (call(init, (20, 30), 5, name=name), first), f"{name} with the int seed 5",
-               what="the draw with np.random.default_rng(5)",
+    check_that("differ", (call(init, (20, 30), np.random.default_rng(6), name=name), first),
+               f"{name} with the seeds 5 and 6", same="the same weights for both seeds", rtol=1e-6, atol=1e-8,
+               hint="draw from rng.")
+    check_that("agree", (call(init, (20, 30), 5, name=name), first), f"{name} with the int seed 5",
+               what="the draw with np.random.default_rng(5)", rtol=1e-6, atol=1e-8,
                hint="keep the given first line rng = np.random.default_rng(rng).")
 
 
@@ -527,7 +528,7 @@ from dlfs.grading import check_that
 def check_new_dict(new, grads, entries, name):
     """``new`` is a dict with the keys of ``grads``, and ``grads`` still holds the arrays ``entries`` it held:
     two facts about the learner's objects that the judge sees as names and flags."""
-    check_that("every_flag", ([grads.get(key) is g for key, g in entries.items()] + [set(grads) == set(entries)],),
+    check_that("holds", ([grads.get(key) is g for key, g in entries.items()] + [set(grads) == set(entries)],),
                name, hint="build a new dict ({name: ... for name, grad in grads.items()}) and return it; leave grads "
                           "as it was.", problem="that it changed the dictionary grads: it now holds other arrays")
     keys = sorted(map(str, new)) if isinstance(new, dict) else [f"(not a dict but a {type(new).__name__})"]
@@ -697,8 +698,8 @@ for p in (0.2, 0.7):
     check_close(out_test, x, f"Dropout(p={p}).forward(x, train=False)", mistakes=[
         (x * (1 - p), "do not scale at test time: inverted dropout already scaled during training.")])
     second = check_shape(call(layer.forward, x, name="Dropout.forward"), x.shape, "Dropout.forward")
-    check_that("different_result", (second, out), "Dropout.forward twice in training mode",
-               same="that two training passes dropped the same units",
+    check_that("differ", (second, out), "Dropout.forward twice in training mode",
+               same="that two training passes dropped the same units", rtol=1e-6, atol=1e-8,
                hint="draw a new mask at every training forward pass.")
     check_that("dropout_backward", (call(layer.backward, dout, name="Dropout.backward"), dout * second / x),
                "Dropout.backward after a second forward", hint="backward uses the mask of the LAST forward pass.")
@@ -707,10 +708,10 @@ x = rng.normal(size=(50, 60))
 a = call(Dropout(0.3, seed=7).forward, x, name="Dropout.forward")
 b = call(Dropout(0.3, seed=7).forward, x, name="Dropout.forward")
 c = call(Dropout(0.3, seed=8).forward, x, name="Dropout.forward")
-check_that("same_result", (b, a), "two Dropout(0.3, seed=7) layers", what="the first layer's output",
+check_that("agree", (b, a), "two Dropout(0.3, seed=7) layers", what="the first layer's output", rtol=1e-6, atol=1e-8,
            hint="draw the mask from self.rng (seeded), not from np.random.")
-check_that("different_result", (c, a), "Dropout with the seeds 7 and 8", same="that both seeds dropped the same units",
-           hint="draw from self.rng.")
+check_that("differ", (c, a), "Dropout with the seeds 7 and 8", same="that both seeds dropped the same units",
+           rtol=1e-6, atol=1e-8, hint="draw from self.rng.")
 # p = 0 keeps everything; the default is train=True; 4-D inputs keep their shape
 x4 = rng.normal(size=(2, 3, 4, 5))
 keep_all = Dropout(0.0)

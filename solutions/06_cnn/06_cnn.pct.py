@@ -1027,12 +1027,13 @@ with replaced(globals(), Convolution=_SpyConvolution, MaxPooling=_RefMaxPooling)
                         ["_SpyConvolution", "ReLU", "_RefMaxPooling", "Affine", "ReLU", "Affine"])
     again, other = SimpleConvNet(**small, seed=1), SimpleConvNet(**small, seed=2)
     seeded = "draw every weight from one rng = np.random.default_rng(seed)."
-    check_that("same_result", (np.concatenate([np.ravel(again.params[k]) for k in net.params]),
-                               np.concatenate([np.ravel(net.params[k]) for k in net.params])),
+    check_that("agree", (np.concatenate([np.ravel(again.params[k]) for k in net.params]),
+                         np.concatenate([np.ravel(net.params[k]) for k in net.params])),
                "SimpleConvNet(..., seed=1) twice", what="the first network's parameters", rtol=0, atol=0, hint=seeded)
-    check_that("different_result", (np.concatenate([np.ravel(other.params[k]) for k in net.params if k.endswith("W")]),
-                                    np.concatenate([np.ravel(net.params[k]) for k in net.params if k.endswith("W")])),
-               "SimpleConvNet with the seeds 1 and 2", same="the same weights for both seeds", hint=seeded)
+    check_that("differ", (np.concatenate([np.ravel(other.params[k]) for k in net.params if k.endswith("W")]),
+                          np.concatenate([np.ravel(net.params[k]) for k in net.params if k.endswith("W")])),
+               "SimpleConvNet with the seeds 1 and 2", same="the same weights for both seeds", rtol=1e-6, atol=1e-8,
+               hint=seeded)
     x_ = rng.normal(size=(130, 2, 9, 8))
     t_ = rng.integers(0, 4, size=130)
     check_close(check_scalar(call(net.loss, x_, t_, name="SimpleConvNet.loss"), "SimpleConvNet.loss"),
@@ -1081,9 +1082,9 @@ with replaced(globals(), Convolution=_SpyConvolution, MaxPooling=_RefMaxPooling)
     check_that("peak_memory_within", (peak, scores_bytes), "SimpleConvNet().predict on 600 MNIST-sized images",
                allowance=100e6, hint="predict batch_size images at a time and keep only their scores.")
     labels = rng.integers(0, 10, size=600)
-    check_that("same_result", (call(big.accuracy, images, labels, name="SimpleConvNet.accuracy"),
-                               np.mean(np.argmax(scores, axis=1) == labels)), "SimpleConvNet().accuracy on 600 images",
-               what="the share of its predictions that are right")
+    check_that("agree", (call(big.accuracy, images, labels, name="SimpleConvNet.accuracy"),
+                         np.mean(np.argmax(scores, axis=1) == labels)), "SimpleConvNet().accuracy on 600 images",
+               what="the share of its predictions that are right", rtol=1e-6, atol=1e-8)
     # save and load (chapter 03's format) round-trip
     with tempfile.TemporaryDirectory() as temporary:
         path = str(Path(temporary) / "net.npz")
