@@ -151,3 +151,12 @@ def test_a_grader_killed_part_way_leaves_the_gradebook_whole_and_a_rerun_finishe
     report = {line.split(",")[0]: line.split(",")[:4] for line in
               (course.root / "autograder" / "reports" / f"{CHAPTER}.csv").read_text().splitlines()[1:]}
     assert all(report[s] == rows[s][:4] for s in students)
+
+
+def test_without_bubblewrap_grading_is_refused_unless_told_and_then_the_report_says_so(graded_class, monkeypatch):
+    course = graded_class[0]
+    monkeypatch.setattr(sandbox, "available", lambda: False)
+    with pytest.raises(SystemExit, match="--no-sandbox"):
+        grade(course.root, CHAPTER, out=io.StringIO())
+    (row,) = grade(course.root, CHAPTER, sandboxed=False, students=["judge_solver"], timeout=30, out=io.StringIO())
+    assert row[3] == "ok" and "graded without a sandbox" in row[4]
