@@ -1,6 +1,6 @@
 """The course's two set-up commands, using only the standard library.
 
-    python3 -m dlfs start   # install into .venv, then open JupyterLab on notebooks/
+    python3 -m dlfs start   # install into .venv, fill workspace/ from the release, open JupyterLab on it
     python3 -m dlfs test    # install into .venv, then run the whole test suite
 
 and, for contributors and instructors:
@@ -11,6 +11,8 @@ and, for contributors and instructors:
                             # grade autograder/submitted/*/NN_topic/ (dlfs/judge/grade.py)
     python3 -m dlfs check NN_topic | path/to/notebook.ipynb
                             # grade your own notebook, hidden tests included (dlfs/judge/check.py)
+    python3 -m dlfs reset NN_topic ANSWER_ID
+                            # put one answer cell of workspace/NN_topic/ back to its stub (dlfs/workspace.py)
 
 Run from any directory with any Python >= 3.11; the virtual environment lives in
 ``.venv`` at the repository root. A re-run skips pip when requirements.txt and
@@ -23,6 +25,8 @@ import subprocess
 import sys
 import venv
 from pathlib import Path
+
+from dlfs import workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
@@ -68,9 +72,10 @@ def install():
     STAMP.write_text(fingerprint)
 
 
-def jupyter_lab_options():
-    """JupyterLab rooted at notebooks/ (JupyterLab refuses to run as root unless told: containers do)."""
-    options = [f"--ServerApp.root_dir={ROOT / 'notebooks'}"]
+def jupyter_lab_options(workspace_dir=ROOT / "workspace"):
+    """JupyterLab rooted at the learner's workspace/ (JupyterLab refuses to run as root unless told:
+    containers do)."""
+    options = [f"--ServerApp.root_dir={workspace_dir}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         options.append("--allow-root")
     return options
@@ -81,7 +86,24 @@ def _run_in_venv(args):
     return subprocess.run([str(PYTHON), *args], cwd=ROOT, env=_env_with_venv_on_path()).returncode
 
 
+def reset_command(arguments):
+    """python3 -m dlfs reset NN_topic ANSWER_ID (standard library only: no install needed)."""
+    if len(arguments) != 2:
+        print("usage: python3 -m dlfs reset NN_topic ANSWER_ID   e.g. python3 -m dlfs reset 01_linear_regression mse_loss")
+        return 2
+    try:
+        path = workspace.reset(ROOT, *arguments)
+    except workspace.ResetError as error:
+        print(f"[dlfs] nothing was reset: {error}")
+        return 1
+    print(f"[dlfs] {arguments[1]} in {path.relative_to(ROOT)} is back to its stub; every other cell is as it was. "
+          "Reload the notebook in JupyterLab (File > Reload Notebook from Disk).")
+    return 0
+
+
 def main(argv):
+    if argv[:1] == ["reset"]:
+        return reset_command(argv[1:])
     takes_arguments = {"grade", "check"}
     if not argv or argv[0] not in {"start", "test", "install", "release"} | takes_arguments \
             or (argv[0] not in takes_arguments and len(argv) != 1):
@@ -97,6 +119,7 @@ def main(argv):
     if command == "install":
         return 0
     if command == "start":
+        workspace.prepare(ROOT)
         return _run_in_venv(["-m", "jupyter", "lab", *jupyter_lab_options()])
     if command == "test":
         return _run_in_venv(["-m", "pytest", "tests"])

@@ -3,6 +3,7 @@ and the run command serves notebook 01 from a real JupyterLab."""
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import time
 import urllib.request
 
 from course import REPO
+from dlfs import workspace
 from dlfs.__main__ import jupyter_lab_options
 
 
@@ -55,13 +57,16 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def test_jupyterlab_serves_the_release_notebooks(tmp_path):
-    """What `python3 -m dlfs start` runs, headless: JupyterLab rooted at notebooks/ lists notebook 01."""
+def test_jupyterlab_serves_the_learners_workspace(tmp_path):
+    """What `python3 -m dlfs start` runs, headless, on a copy of the course: the workspace filled from the
+    release, JupyterLab rooted at it lists notebook 01."""
+    shutil.copytree(REPO / "notebooks", tmp_path / "course" / "notebooks")
+    workspace_dir = workspace.prepare(tmp_path / "course")
     port, token = _free_port(), "dlfs-test-token"
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path), JUPYTER_CONFIG_DIR=str(tmp_path / "config"))
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-         f"--IdentityProvider.token={token}", *jupyter_lab_options()],
+         f"--IdentityProvider.token={token}", *jupyter_lab_options(workspace_dir)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}/api/contents/01_linear_regression?token={token}"

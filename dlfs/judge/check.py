@@ -27,7 +27,8 @@ def resolve(argument, root=ROOT):
     if path.suffix == ".ipynb":
         return path.resolve().parent.name if path.resolve().parent.name[:2].isdigit() else path.stem, path
     chapter = argument.strip("/").split("/")[-1]
-    return chapter, Path(root) / "notebooks" / chapter / f"{chapter}.ipynb"
+    from dlfs.workspace import learner_notebook
+    return chapter, learner_notebook(root, chapter)
 
 
 def _indent(message):
