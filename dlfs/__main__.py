@@ -1,6 +1,7 @@
 """The course's two set-up commands, using only the standard library.
 
-    python3 -m dlfs start   # install into .venv, fill workspace/ from the release, open JupyterLab on it
+    python3 -m dlfs start [JupyterLab options, e.g. --no-browser --port=8890]
+                            # install into .venv, fill workspace/ from the release, open JupyterLab on it
     python3 -m dlfs test    # install into .venv, then run the whole test suite
 
 and, for contributors and instructors:
@@ -21,6 +22,8 @@ pyproject.toml have not changed since the last successful install.
 
 import hashlib
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import venv
@@ -53,19 +56,56 @@ def _env_with_venv_on_path():
     return env
 
 
+class SetupError(Exception):
+    """The set-up cannot go on; the message names the cause and the fix."""
+
+
+def venv_works(python=PYTHON):
+    """True if the virtual environment's Python runs and has pip (a .venv interrupted while it was being
+    created has neither)."""
+    try:
+        return subprocess.run([str(python), "-c", "import pip"], capture_output=True, timeout=60).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def check_writable(root=ROOT):
+    """SetupError unless the course folder can be written: .venv and workspace/ live in it."""
+    if not os.access(root, os.W_OK):
+        raise SetupError(f"you cannot write to {root}, where the course keeps its environment (.venv) and your "
+                         "notebooks (workspace/). Clone the course into a folder you own (e.g. in your home "
+                         "folder) and run the command there.")
+
+
+def create_venv():
+    """A new .venv (a broken one is removed first); SetupError if this Python cannot make one."""
+    try:
+        import ensurepip  # noqa: F401 - only its presence matters
+    except ImportError:
+        raise SetupError("this Python cannot create virtual environments with pip (ensurepip is missing). On "
+                         f"Debian or Ubuntu: `sudo apt install python3-venv` (or python{sys.version_info.major}."
+                         f"{sys.version_info.minor}-venv), then run the same command again.") from None
+    if VENV.exists():
+        print(f"[dlfs] {VENV} is incomplete (interrupted?): creating it again", flush=True)
+        shutil.rmtree(VENV)
+    print(f"[dlfs] creating the virtual environment {VENV}", flush=True)
+    venv.EnvBuilder(with_pip=True).create(VENV)
+
+
 def install():
     """Create .venv if needed and install the course into it (idempotent)."""
     if sys.version_info < (3, 11):
         sys.exit(f"This course needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
-    if not PYTHON.exists():
-        print(f"[dlfs] creating the virtual environment {VENV}", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
+    check_writable()
+    if not venv_works():
+        create_venv()
+        STAMP.unlink(missing_ok=True)
     fingerprint = _install_fingerprint()
     if STAMP.exists() and STAMP.read_text() == fingerprint:
         return
-    print("[dlfs] installing the course's packages into .venv (a few minutes the first time)", flush=True)
+    print("[dlfs] installing the course's packages into .venv (a few minutes the first time):", flush=True)
     subprocess.run(
-        [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q",
+        [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check",
          "-r", str(ROOT / "requirements.txt"), "-e", str(ROOT)],
         check=True, env=_env_with_venv_on_path(),
     )
@@ -81,9 +121,23 @@ def jupyter_lab_options(workspace_dir=ROOT / "workspace"):
     return options
 
 
-def _run_in_venv(args):
-    """Run ``python -m <args>`` with the venv's interpreter; return its exit code."""
-    return subprocess.run([str(PYTHON), *args], cwd=ROOT, env=_env_with_venv_on_path()).returncode
+def _run_in_venv(args, stop_on_interrupt=False):
+    """Run ``python -m <args>`` with the venv's interpreter; return its exit code.
+
+    Ctrl-C never ends this with a traceback. By default it reaches the child too (same process group) and
+    this waits for the child to finish. With ``stop_on_interrupt`` the child runs in its own session, out
+    of the terminal's reach, and a Ctrl-C here asks it to stop with SIGTERM: JupyterLab then shuts down
+    at once, kernels and runtime files included (a SIGINT would make it ask "Shutdown this Jupyter server
+    (y/[n])?" on a terminal, and leave its runtime files behind without one)."""
+    child = subprocess.Popen([str(PYTHON), *args], cwd=ROOT, env=_env_with_venv_on_path(),
+                             start_new_session=stop_on_interrupt)
+    while True:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            if stop_on_interrupt and child.poll() is None:
+                print("\n[dlfs] stopping JupyterLab...", flush=True)
+                child.terminate()
 
 
 def reset_command(arguments):
@@ -104,23 +158,30 @@ def reset_command(arguments):
 def main(argv):
     if argv[:1] == ["reset"]:
         return reset_command(argv[1:])
-    takes_arguments = {"grade", "check"}
-    if not argv or argv[0] not in {"start", "test", "install", "release"} | takes_arguments \
+    takes_arguments = {"grade", "check", "start"}
+    if not argv or argv[0] not in {"test", "install", "release"} | takes_arguments \
             or (argv[0] not in takes_arguments and len(argv) != 1):
         print(USAGE)
         return 2
     command = argv[0]
     try:
         install()
+    except SetupError as error:
+        print(f"[dlfs] {error}")
+        return 1
+    except KeyboardInterrupt:
+        print("\n[dlfs] installation interrupted (pip was stopped); run the same command again to finish it.")
+        return 130
     except subprocess.CalledProcessError as error:
-        print(f"[dlfs] installation failed ({error}). Check your network connection to PyPI, "
-              "then run the same command again; delete .venv to start from scratch.")
+        print(f"[dlfs] installation failed ({error}). pip's messages above say why: often no connection to "
+              "PyPI; run the same command again when it is back.")
         return 1
     if command == "install":
         return 0
-    if command == "start":
+    if command == "start":                # JupyterLab's own options pass through: --no-browser, --port=8890
         workspace.prepare(ROOT)
-        return _run_in_venv(["-m", "jupyter", "lab", *jupyter_lab_options()])
+        code = _run_in_venv(["-m", "jupyter", "lab", *jupyter_lab_options(), *argv[1:]], stop_on_interrupt=True)
+        return 0 if code in (0, -signal.SIGTERM) else code
     if command == "test":
         return _run_in_venv(["-m", "pytest", "tests"])
     if command in takes_arguments:     # (it runs at the root: a notebook path is made absolute first)

@@ -14,6 +14,7 @@ everything cannot pass.
 
 import base64
 import contextlib
+import os
 
 import numpy as np
 
@@ -49,7 +50,7 @@ def _direct_call(function, *args, name=None, hint=None, **kwargs):
         raise
     except Exception as error:  # noqa: BLE001 - any error in learner code is reported the same way
         problem = f"raised {type(error).__name__}: {error}"
-        default = "the traceback above shows the line of your code where it happened; check the shapes there."
+        default = "the lines of your code where it happened are shown below; check the shapes there."
         raise GradingError(f"{name}: {problem}" + f"\n  hint: {hint or default}") from error
 
 
@@ -692,3 +693,52 @@ def peak_memory_within(peak, scores_bytes, allowance):
     peak, scores_bytes = float(peak.reshape(-1)[0]) if peak.size else np.inf, float(scores_bytes.sum())
     return bool(peak <= allowance + scores_bytes), (f"{peak / 1e6:.0f} MB at its peak, expected below "
                                                     f"{allowance / 1e6:.0f} MB besides the scores")
+
+
+# ---------------------------------------------------------------------------------------------------
+# How a failed check looks in the notebook: the message (what was expected, what came back, the hint),
+# then only the lines of the learner's own code where an error happened, never the test's source or a
+# stack through IPython, nbgrader and this module.
+# ---------------------------------------------------------------------------------------------------
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _own_frames(error, test_cell):
+    """The frames of ``error``'s traceback that are the learner's code: notebook cells other than the
+    test cell that failed, not this package, not an installed library."""
+    import traceback
+    frames = traceback.extract_tb(error.__traceback__) if error is not None else []
+    return [f for f in frames if f.filename != test_cell and not f.filename.startswith(_PACKAGE)
+            and "site-packages" not in f.filename and "/lib/python" not in f.filename]
+
+
+def _brief_failure(shell, etype, value, tb, tb_offset=None):
+    """IPython's handler for GradingError (see set_custom_exc): a short, readable error output."""
+    import traceback
+    outermost = traceback.extract_tb(tb)[0].filename if tb is not None else ""
+    lines = [f"{etype.__name__}: {value}"]
+    own = _own_frames(value.__cause__, outermost)
+    if own:
+        cells = getattr(getattr(shell, "compile", None), "_filename_map", {})
+        lines += ["", "Where it happened, in your code:"]
+        for frame in own:
+            where = f"Cell In[{cells[frame.filename]}]" if frame.filename in cells else frame.filename
+            lines.append(f"  {where}, line {frame.lineno}, in {frame.name}")
+            if frame.line:
+                lines.append(f"    {frame.line}")
+    shell._showtraceback(etype, value, lines)
+    return lines
+
+
+def _install_brief_failures():
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and hasattr(shell, "_showtraceback"):
+        shell.set_custom_exc((GradingError,), _brief_failure)
+
+
+_install_brief_failures()

@@ -85,3 +85,56 @@ def test_jupyterlab_serves_the_learners_workspace(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_venv_that_cannot_run_pip_is_seen_as_broken(tmp_path):
+    from dlfs.__main__ import venv_works
+    broken = tmp_path / "python"
+    broken.write_text("#!/bin/sh\nexit 1\n")
+    broken.chmod(0o755)
+    assert not venv_works(broken) and not venv_works(tmp_path / "missing") and venv_works(sys.executable)
+
+
+def test_a_python_without_ensurepip_is_told_to_install_python3_venv(monkeypatch):
+    import pytest
+
+    from dlfs import __main__ as setup
+    monkeypatch.setitem(sys.modules, "ensurepip", None)          # import ensurepip now fails, as on Debian
+    with pytest.raises(setup.SetupError, match="apt install python3-venv"):
+        setup.create_venv()
+
+
+def test_a_clone_without_write_permission_is_told_what_is_needed(monkeypatch):
+    import pytest
+
+    from dlfs import __main__ as setup
+    monkeypatch.setattr(setup.os, "access", lambda path, mode: False)
+    with pytest.raises(setup.SetupError, match="Clone the course into a folder you own"):
+        setup.check_writable()
+
+
+def test_start_passes_jupyter_options_through_and_one_ctrl_c_stops_it_cleanly(tmp_path):
+    """`python3 -m dlfs start --no-browser --port=P ...` serves, and a Ctrl-C (SIGINT to the terminal's
+    process group) ends it without a traceback and without leaving the server's runtime files behind."""
+    import signal
+    port, token = _free_port(), "dlfs-ctrl-c"
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"))
+    start = subprocess.Popen(["python3", "-m", "dlfs", "start", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+                              f"--IdentityProvider.token={token}"], cwd=REPO, env=env, start_new_session=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(240):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise AssertionError("python3 -m dlfs start did not serve within 120 s")
+        os.killpg(start.pid, signal.SIGINT)
+        _, stderr = start.communicate(timeout=60)
+    finally:
+        if start.poll() is None:
+            os.killpg(start.pid, signal.SIGKILL)
+    assert "Traceback" not in stderr, stderr[-2000:]
+    assert not list((tmp_path / "runtime").glob("jpserver-*")), stderr[-3000:]
