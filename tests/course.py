@@ -3,7 +3,7 @@
     course = Course.copy_of(REPO, tmp_path)   # text sources + nbgrader_config.py only
     course.build()                             # our build: source notebooks, provided/, release
     course.submit("alice", "01_linear_regression", notebook)
-    course.nbgrader("autograde", "01_linear_regression")
+    # python -m dlfs.judge.grade 01_linear_regression --root <course.root>   (the grading command)
     course.scores("01_linear_regression", "alice")   # {grade_id: (score, max_score)}
 """
 
@@ -63,10 +63,6 @@ class Course:
         directory.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, directory / (filename or f"{chapter}.ipynb"))
         (directory / "timestamp.txt").write_text("2026-11-23 12:00:00.000000 UTC")
-
-    def autograded(self, chapter, student):
-        return nbformat.read(self.root / "autograder" / "autograded" / student / chapter / f"{chapter}.ipynb",
-                             as_version=4)
 
     def feedback_html(self, chapter, student):
         return self.root / "autograder" / "feedback" / student / chapter / f"{chapter}.html"

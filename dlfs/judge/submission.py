@@ -35,14 +35,9 @@ def test_cells(notebook):
 @dataclass
 class Submission:
     """One learner's answers: {grade_id: source} for every answer cell of the release (a deleted cell
-    gets the release's stub), the notes for the instructor, and the notebook that was read."""
+    gets the release's stub), and the notes for the instructor."""
     answers: dict
     notes: list = field(default_factory=list)
-    path: Path | None = None
-
-    def unanswered(self, release):
-        """Answer grade ids still holding the release's stub."""
-        return {grade_id for grade_id, cell in answer_cells(release).items() if self.answers.get(grade_id) == cell.source}
 
 
 class UnreadableSubmission(Exception):
@@ -89,7 +84,7 @@ def read_notebook(path, release):
              - sum(1 for c in release.cells if c.cell_type == "code" and not nbgrader_meta(c).get("grade_id")))
     if added > 0:
         notes.append(f"{added} code cell(s) added outside the answer cells (not run: only answer cells are graded)")
-    return Submission(answers, notes, path)
+    return Submission(answers, notes)
 
 
 def read_folder(folder, chapter, release, release_files):
