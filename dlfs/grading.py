@@ -1,8 +1,8 @@
 """Checks for graded test cells, written for the learner who reads the failure.
 
 Every failed check raises :class:`GradingError` (an ``AssertionError``, so nbgrader
-counts the cell as failed) whose message says what was expected, what was
-returned, where they differ most, and what to try::
+counts the cell as failed) whose message says what is wrong, then what to try (the hint,
+first and in full), then what was expected, what was returned and where they differ most::
 
     check_close(mse_loss(y_pred, y), 0.8125, name="mse_loss(y_pred, y)",
                 hint="Average the squared errors over the batch.")
@@ -15,6 +15,7 @@ everything cannot pass.
 import base64
 import contextlib
 import os
+import warnings
 
 import numpy as np
 
@@ -28,9 +29,10 @@ class GradingError(AssertionError):
 
 
 def _fail(name, problem, hint=None, details=()):
-    lines = [f"{name}: {problem}", *(f"  {d}" for d in details)]
+    lines = [f"{name}: {problem}"]
     if hint:
         lines.append(f"  hint: {hint}")
+    lines += [f"  {d}" for d in details]
     raise GradingError("\n".join(lines))
 
 
@@ -54,14 +56,32 @@ def _direct_call(function, *args, name=None, hint=None, **kwargs):
         raise GradingError(f"{name}: {problem}" + f"\n  hint: {hint or default}") from error
 
 
+def _float64(got):
+    """A float64 copy of ``got``; numpy's own conversion warnings (complex parts, ragged lists) stay
+    inside: the check that follows reports what is wrong in the learner's terms."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _array(got, dtype=np.float64, copy=True)
+
+
+def _is_complex(got):
+    try:
+        return bool(np.iscomplexobj(got))
+    except Exception:  # noqa: BLE001 - ragged lists and odd objects are reported by the conversion
+        return False
+
+
 def as_array(got, name="result", hint=None):
     """A float64 copy of ``got``, or a GradingError if it is not numeric."""
     if got is None:
         _fail(name, "returned None.", hint or "did you forget a `return` statement?")
     if isinstance(got, (str, bytes, dict, set)):
         _fail(name, f"returned a {type(got).__name__}, expected numbers.", hint)
+    if _is_complex(got):
+        _fail(name, "returned complex numbers, expected real ones.",
+              hint or "a square root or log of a negative number? Work with real arrays.")
     try:
-        array = _array(got, dtype=np.float64, copy=True)
+        array = _float64(got)
     except (TypeError, ValueError) as error:
         _fail(name, f"returned {type(got).__name__}, which is not an array of numbers ({error}).", hint)
     return array
@@ -122,12 +142,66 @@ def _short(array):
     return np.array2string(np.asarray(array), precision=6, threshold=12, edgeitems=3, suppress_small=True)
 
 
-def _direct_check_close(got, expected, name="result", hint=None, rtol=1e-6, atol=1e-8, mistakes=()):
+def _is_whole(number):
+    return abs(number) >= 2 and abs(number - round(number)) <= 1e-6 * abs(number)
+
+
+def diagnose(got, expected, echoed=False, rtol=1e-6, atol=1e-8):
+    """A hint naming the likely mistake when ``got`` (wrong) relates to ``expected`` in a telling way:
+    the input returned unchanged (``echoed``), all zeros, the transpose, the opposite sign, a constant
+    factor or a constant offset. None when no such relation holds. Both arrays have the same shape."""
+    def close(a, b):
+        return _allclose(a, b, rtol=rtol, atol=atol)
+
+    if echoed:
+        return ("this is the input, returned unchanged: compute the result from it (is a line missing, or is "
+                "the result stored under another name than the one returned?).")
+    if not got.any() and expected.any():
+        return ("every value is 0: is the array you return still the np.zeros placeholder, or is the result "
+                "computed but never written into it?")
+    if got.ndim == 2 and got.shape[0] == got.shape[1] > 1 and not close(expected, expected.T) \
+            and close(got, expected.T):
+        return "these are the expected values transposed: check the order of a matrix product or a stray .T."
+    if expected.any() and close(got, -expected):
+        return ("every value has the opposite sign: check the direction (prediction minus target, or + versus - "
+                "in an update).")
+    nonzero = np.abs(expected) > 1e-12
+    if nonzero.any() and close(got[~nonzero], 0):
+        ratios = got[nonzero] / expected[nonzero]
+        factor = float(np.median(ratios))
+        constant = np.allclose(ratios, factor, rtol=1e-6, atol=0)
+        telling = got.size > 1 or _is_whole(factor) or (factor and _is_whole(1 / factor))
+        if constant and telling and abs(factor) > 1e-12 and not np.isclose(abs(factor), 1):
+            return (f"every value is {factor:.4g} times the expected one: a constant factor is off. The course "
+                    "averages losses over the batch (divide by N, no 1/2 in front), and a gradient carries the same "
+                    "factor as its loss; other textbooks scale differently.")
+    if got.size > 1:
+        offset = got - expected
+        if np.ptp(offset) <= atol + rtol * np.abs(expected).max() and abs(float(offset.flat[0])) > atol:
+            return "every value is off by the same amount: a constant term (a bias, an epsilon, a +1) is missing or extra."
+    return None
+
+
+def _inputs_echoed(array):
+    """Whether ``array`` is, value for value, one of the arrays the last ``call`` passed in."""
+    for value in _state["inputs"]:
+        try:
+            given = _float64(value)
+        except (TypeError, ValueError):
+            continue
+        if given.shape == array.shape and given.size > 1 and _array_equal(given, array):
+            return True
+    return False
+
+
+def _direct_check_close(got, expected, name="result", hint=None, rtol=1e-6, atol=1e-8, mistakes=(), echoed=None):
     """``got`` equals ``expected`` elementwise within tolerance, with the same shape.
 
     Args:
         mistakes: pairs ``(wrong_value, explanation)`` for classic mistakes; when
-            ``got`` matches one of them, its explanation becomes the hint.
+            ``got`` matches one of them, its explanation becomes the hint. Otherwise a
+            telling relation to the expected values (see ``diagnose``) does.
+        echoed: whether ``got`` is an input of the last ``call`` returned unchanged (None: find out).
     """
     expected = np.asarray(expected, dtype=np.float64)
     array = _direct_check_shape(got, expected.shape, name, hint)
@@ -139,6 +213,9 @@ def _direct_check_close(got, expected, name="result", hint=None, rtol=1e-6, atol
         if wrong.shape == array.shape and _allclose(array, wrong, rtol=rtol, atol=atol):
             hint = explanation
             break
+    else:
+        echoed = _inputs_echoed(array) if echoed is None else echoed
+        hint = diagnose(array, expected, echoed, rtol, atol) or hint
     index, diff = _worst(array, expected)
     details = [f"expected: {_short(expected)}", f"got:      {_short(array)}"]
     if array.ndim:
@@ -157,7 +234,8 @@ def _direct_check_gradient(got, numerical, name="gradient", hint=None, tol=1e-6)
         index = np.unravel_index(int(np.argmax(error)), error.shape) if error.ndim else ()
         _fail(name, f"disagrees with the numerical gradient (relative error {error.max():.2e}, "
                     f"tolerance {tol:.0e}).",
-              hint or "derive the gradient again for one element and compare with this index.",
+              diagnose(array, numerical, rtol=tol, atol=1e-8) or hint
+              or "derive the gradient again for one element and compare with this index.",
               [f"at index {tuple(int(i) for i in index)}: analytic {array[index]:.6g}, "
                f"numerical {numerical[index]:.6g}"])
 
@@ -205,7 +283,7 @@ def replaced(namespace, **replacements):
 
 MIME = "application/vnd.dlfs.observation+json"
 MODES = ("direct", "observe", "reference")
-_state = {"mode": "direct", "sink": None}
+_state = {"mode": "direct", "sink": None, "inputs": ()}
 
 
 def grading_mode(mode, sink=None):
@@ -250,20 +328,24 @@ def _invalid_kind(got):
     if isinstance(got, (str, bytes, dict, set)):
         return "type:" + type(got).__name__
     try:
-        _array(got, dtype=np.float64, copy=True)
+        if _is_complex(got):
+            return "type:complex"
+        _float64(got)
     except (TypeError, ValueError):
         return "type:" + type(got).__name__
     return None
 
 
-def _observe(check, name, got):
-    """Report the learner's value for one check; returns it as a float64 array (or stops the cell)."""
+def _observe(check, name, got, **notes):
+    """Report the learner's value for one check; returns it as a float64 array (or stops the cell).
+
+    ``notes`` map a key to a function of the array whose value goes into the record too."""
     invalid = _invalid_kind(got)
     if invalid:
         _emit({"check": check, "name": name, "invalid": invalid})
         _fail(name, "is not an array of numbers.")
-    array = _array(got, dtype=np.float64, copy=True)
-    _emit({"check": check, "name": name, "got": encode(array)})
+    array = _float64(got)
+    _emit({"check": check, "name": name, "got": encode(array), **{k: f(array) for k, f in notes.items()}})
     return array
 
 
@@ -274,6 +356,7 @@ def call(function, *args, name=None, hint=None, **kwargs):
     the learner's line.
     """
     name = name or getattr(function, "__name__", "your function")
+    _state["inputs"] = (*args, *kwargs.values())  # for the hint "returned its input unchanged"
     if _state["mode"] == "direct":
         return _direct_call(function, *args, name=name, hint=hint, **kwargs)
     try:
@@ -345,7 +428,8 @@ def check_close(got, expected, name="result", hint=None, rtol=1e-6, atol=1e-8, m
             ``got`` matches one of them, its explanation becomes the hint.
     """
     if _state["mode"] == "observe":
-        _observe("close", name, got)
+        # "echo" only ever changes the hint of a failed check, never its verdict
+        _observe("close", name, got, echo=_inputs_echoed)
         return
     _direct_check_close(got, expected, name, hint, rtol, atol, mistakes)
     if _state["mode"] == "reference":
@@ -448,9 +532,18 @@ def check_that(name_of_predicate, arrays, name="result", hint=None, **params):
     values = [_direct_check_finite(a, name, hint) for a in arrays]
     holds, measured = PREDICATES[name_of_predicate](*values, **params)
     if not holds:
-        _fail(name, f"measured {measured}.", hint)
+        raise GradingError(measured_message(name, measured, hint))
     if _state["mode"] == "reference":
         _emit({"check": "that", "name": name, "hint": hint, "predicate": name_of_predicate, "params": params})
+
+
+def measured_message(name, measured, hint=None):
+    """The message of a predicate that does not hold: what was measured, then the hint (the predicate's
+    own, which names the likely mistake, else the test's), then the details."""
+    first, *rest = str(measured).splitlines()
+    hints = [line for line in rest if line.startswith("  hint:")] or ([f"  hint: {hint}"] if hint else [])
+    details = [line for line in rest if not line.startswith("  hint:")]
+    return "\n".join([f"{name}: measured {first.rstrip('.')}.", *(h.rstrip('.') + '.' for h in hints), *details])
 
 
 def check_keys(got, keys, name="result", hint=None, what="key"):
@@ -507,10 +600,10 @@ def holds(*flags, problem):
 def _with_hint(problem, details=(), hint=None):
     """A measurement that says what was found, what was expected and what to try, on the lines check_that's
     message uses (check_that adds the final period): the judge hides the detail lines of hidden checks."""
-    lines = [problem, *(f"  {d}" for d in details)]
+    lines = [problem]
     if hint:
         lines.append(f"  hint: {hint.rstrip('.')}")
-    return "\n".join(lines)
+    return "\n".join(lines + [f"  {d}" for d in details])
 
 
 def _exact(array):

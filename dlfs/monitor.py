@@ -8,8 +8,8 @@ Usage in a notebook::
         monitor.update(loss=loss)                 # or update(loss=..., accuracy=...)
     monitor.close()
 
-In JupyterLab the figure and the progress line redraw in place while the loop
-runs (at most a few times per second, so the monitor costs little). The output is
+In JupyterLab the figure and the progress line (step, elapsed time, time left,
+latest loss/accuracy) redraw in place while the loop runs (at most a few times per second, so the monitor costs little). The output is
 an ordinary image updated through a display id, so wherever there is no live
 frontend (nbconvert, nbgrader's feedback HTML) the notebook keeps the final,
 static figure. Outside IPython nothing is displayed; :meth:`figure` still builds
@@ -30,6 +30,14 @@ def _in_ipython():
     except ImportError:
         return False
     return get_ipython() is not None
+
+
+def _clock(seconds):
+    """A duration as people read it: 4.2 s, 1 min 05 s, 1 h 02 min."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {seconds:02d} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 class TrainingMonitor:
@@ -77,10 +85,14 @@ class TrainingMonitor:
         return False
 
     def progress_text(self):
+        """One line: the step, the time so far and the time left (from the pace so far), the latest metrics."""
         elapsed = time.perf_counter() - self._started
         latest = ", ".join(f"{k} {v[-1]:.4g}" for k, v in self.history.items() if v)
         of_total = f"/{self.total}" if self.total else ""
-        return f"{self.title}: step {self.steps}{of_total} ({elapsed:.1f} s) {latest}".rstrip()
+        timing = f"{_clock(elapsed)}"
+        if self.total and 0 < self.steps < self.total:
+            timing += f", about {_clock(elapsed / self.steps * (self.total - self.steps))} left"
+        return f"{self.title}: step {self.steps}{of_total} ({timing}) {latest}".rstrip()
 
     def figure(self):
         """A matplotlib Figure of every recorded metric: the loss on the left, the others beside it."""

@@ -33,9 +33,19 @@ def _inside(directory):
             del sys.modules[name]
 
 
+class Failure(str):
+    """A failed test cell's error text; ``visible`` says whether it failed in the part of the cell the
+    learner has (before ``### BEGIN HIDDEN TESTS``) rather than in the hidden tests."""
+
+    def __new__(cls, text, visible):
+        failure = super().__new__(cls, text)
+        failure.visible = visible
+        return failure
+
+
 def run_tests(notebook, directory, answers=None):
     """Execute the code cells in order, except ``demo`` cells (which no test depends on);
-    returns {test grade_id: None if passed else the error text}.
+    returns {test grade_id: None if passed else a Failure (the error text)}.
 
     Args:
         notebook: an nbformat notebook with nbgrader metadata (a source or a release notebook).
@@ -43,6 +53,8 @@ def run_tests(notebook, directory, answers=None):
         answers: {answer grade_id: code} replacing those answer cells.
     """
     import matplotlib.pyplot as plt
+
+    from dlfs.judge.hidden import split_test
 
     answers = answers or {}
     namespace = {"__name__": "__main__"}
@@ -53,11 +65,18 @@ def run_tests(notebook, directory, answers=None):
                 continue
             meta = cell.metadata.get("nbgrader", {})
             source = answers.get(meta.get("grade_id"), cell.source)
-            try:
-                exec(compile(source, f"<cell {meta.get('grade_id', '')}>", "exec"), namespace)
-                error = None
-            except Exception:  # noqa: BLE001 - any failure of learner code is a result
-                error = traceback.format_exc(limit=-3)
+            is_test = meta.get("grade") and not meta.get("solution")
+            visible, hidden = split_test(source) if is_test else (source, "")
+            error = None
+            # the hidden part is compiled on its own lines, so tracebacks keep the cell's line numbers
+            for part, offset, is_visible in ((visible, 0, True), (hidden, visible.count("\n"), False)):
+                if not part.strip():
+                    continue
+                try:
+                    exec(compile("\n" * offset + part, f"<cell {meta.get('grade_id', '')}>", "exec"), namespace)
+                except Exception:  # noqa: BLE001 - any failure of learner code is a result
+                    error = Failure(traceback.format_exc(limit=-3), is_visible)
+                    break
             if meta.get("grade"):
                 results[meta["grade_id"]] = error
             plt.close("all")

@@ -90,7 +90,7 @@ def test_the_solution_passes_every_test_and_the_reference_run_is_complete(built_
 def test_every_variant_keeps_its_verdict_through_the_judge(built_course, name, answer_id, label, code, should_pass):
     verdicts = _verdicts(_prepared(built_course, name), {answer_id: code})
     test = importlib.import_module(f"variants.ch{name[:2]}").TESTS[answer_id]
-    assert (verdicts[test] is None) == should_pass, verdicts[test]
+    assert (verdicts[test] is None) == (should_pass is True), verdicts[test]
     assert [t for t, message in verdicts.items() if t != test and message is not None] == []
 
 
@@ -233,8 +233,8 @@ _DOUT = _DRAWS.normal(size=_X.shape)
     ("initializer_statistics", (_UNIFORM,), {"kind": "uniform", "scale": 1.5}, True, ""),
     ("initializer_statistics", (_NORMAL,), {"kind": "normal", "scale": 0.5}, True, ""),
     ("initializer_statistics", (_UNIFORM,), {"kind": "uniform", "scale": 1.5 * np.sqrt(3)}, False,
-     "the wrong spread\n  expected: mean 0, standard deviation 1.5, every value in [-2.598, 2.598]\n"
-     "  got:      mean"),
+     "the wrong spread\n  hint: check the formula of the scale, and that you used fan_in and fan_out from "
+     "fans(shape)\n  expected: mean 0, standard deviation 1.5, every value in [-2.598, 2.598]\n  got:      mean"),
     ("initializer_statistics", (2 * _NORMAL,), {"kind": "normal", "scale": 0.5, "mistakes": [[1.0, "the variance."]]},
      False, "  hint: the variance"),
     ("initializer_statistics", (2 * _NORMAL,), {"kind": "normal", "scale": 0.5}, False,

@@ -28,6 +28,16 @@ def test_records_history_and_builds_a_figure_without_ipython():
     assert "step 3/3" in monitor.progress_text() and "loss 1" in monitor.progress_text()
 
 
+def test_the_progress_line_says_how_long_is_left(monkeypatch):
+    clock = iter([100.0, 110.0, 0.0, 0.0])  # started at 100 s; 10 s later, 2 of 10 steps are done
+    monkeypatch.setattr("dlfs.monitor.time.perf_counter", lambda: next(clock))
+    monitor = TrainingMonitor(total=10, title="t", display=False)
+    monitor.update(loss=2.0)
+    monitor.update(loss=1.0)
+    assert monitor.progress_text() == "t: step 2/10 (10.0 s, about 40.0 s left) loss 1"
+    assert TrainingMonitor(total=None, display=False).progress_text().endswith("s)")
+
+
 def test_live_display_updates_in_place_and_ends_with_the_final_figure(monkeypatch):
     log = []
 

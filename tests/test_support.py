@@ -67,6 +67,53 @@ def test_check_close_reports_expected_got_worst_element_and_hint():
     assert "worst element at index (1, 1): expected 4, got 9" in message and "hint: look" in message
 
 
+def test_a_failure_shows_the_hint_before_the_values():
+    message = _message(grading.check_close, np.arange(400.0).reshape(20, 20), np.ones((20, 20)), "dW", hint="look")
+    lines = message.splitlines()
+    assert lines[0] == "dW: has the wrong values." and lines[1] == "  hint: look"
+    assert "..." in message and len(message) < 1200  # a large array is summarised, never printed whole
+
+
+_A = np.array([[1.0, 2.0, 0.5], [-3.0, 4.0, 1.5], [0.25, -1.0, 2.0]])
+
+
+@pytest.mark.parametrize("got, says", [
+    (np.zeros((3, 3)), "every value is 0"),
+    (_A.T, "transposed"),
+    (-_A, "opposite sign"),
+    (2 * _A, "every value is 2 times the expected one"),
+    (_A / 3, "every value is 0.3333 times"),
+    (_A + 0.1, "off by the same amount"),
+])
+def test_a_wrong_answer_related_to_the_right_one_gets_a_hint_naming_the_relation(got, says):
+    assert says in _message(grading.check_close, got, _A, "out", hint="generic")
+
+
+def test_an_answer_without_a_telling_relation_keeps_the_tests_hint():
+    got = _A.copy()
+    got[0, 0] = 7.0
+    assert "hint: generic" in _message(grading.check_close, got, _A, "out", hint="generic")
+    # a single wrong number is always "a constant factor" of the right one: only whole ratios are named
+    assert "hint: generic" in _message(grading.check_close, 1.7, 1.0, "loss", hint="generic")
+    assert "3 times" in _message(grading.check_close, 3.0, 1.0, "loss", hint="generic")
+
+
+def test_returning_the_input_unchanged_is_named():
+    x = np.array([[1.0, -2.0], [3.0, 0.5]])
+    got = grading.call(lambda z: z, x, name="relu")
+    assert "the input, returned unchanged" in _message(grading.check_close, got, np.maximum(x, 0), "relu(x)")
+
+
+def test_a_gradient_off_by_a_factor_is_named():
+    assert "every value is 2 times" in _message(grading.check_gradient, 2 * _A, _A, "dx")
+
+
+def test_the_checks_raise_no_numpy_warnings_of_their_own(recwarn):
+    assert "complex" in _message(grading.check_close, np.array([1 + 2j, 3j]), [1.0, 0.0], "z")
+    assert "not an array of numbers" in _message(grading.check_close, [[1.0, 2.0], [3.0]], [1.0, 2.0], "ragged")
+    assert not [w for w in recwarn if "numpy" in str(w.filename) or "Complex" in w.category.__name__]
+
+
 def test_check_close_names_a_known_mistake():
     message = _message(grading.check_close, 14.0, 3.5, "loss", hint="generic",
                        mistakes=[(14.0, "you summed instead of averaging")])

@@ -34,14 +34,10 @@ def _invalid_message(name, code):
 
 
 def _without_values(message):
-    """A hidden check's message without the lines that show values: the problem, the shapes and the hint."""
+    """A hidden check's message without the lines that show values: the problem, the hint and the shapes."""
     lines = message.splitlines()
-    kept, in_hint = lines[:1], False
-    for line in lines[1:]:
-        in_hint = in_hint or line.startswith("  hint:")
-        if in_hint or re.match(r"\s+(expected|got) shape:", line):
-            kept.append(line)
-    return "\n".join(kept)
+    return "\n".join(lines[:1] + [line for line in lines[1:]
+                                   if line.startswith("  hint:") or re.match(r"\s+(expected|got) shape:", line)])
 
 
 def _compare(record, observed):
@@ -89,7 +85,7 @@ def _compare(record, observed):
                 return f"{name}: the result is not an array of numbers."
             values = [grading._direct_check_finite(grading.decode(a), name, hint) for a in arrays]
             holds, measured = grading.PREDICATES[record["predicate"]](*values, **record["params"])
-            return None if holds else f"{name}: measured {measured}." + (f"\n  hint: {hint}" if hint else "")
+            return None if holds else grading.measured_message(name, measured, hint)
         got = grading.decode(observed.get("got"))
         if check == "shape":
             grading._direct_check_shape(got, record["expected"], name, hint)
@@ -100,7 +96,7 @@ def _compare(record, observed):
         elif check == "close":
             mistakes = [(grading.decode(wrong), explanation) for wrong, explanation in record.get("mistakes", ())]
             grading._direct_check_close(got, grading.decode(record["expected"]), name, hint,
-                                        record["rtol"], record["atol"], mistakes)
+                                        record["rtol"], record["atol"], mistakes, echoed=observed.get("echo") is True)
         elif check == "gradient":
             grading._direct_check_gradient(got, grading.decode(record["expected"]), name, hint, record["tol"])
         else:

@@ -1,5 +1,7 @@
 """Variants for 01_linear_regression."""
 
+from variants import VISIBLE
+
 TESTS = {
     "mse_loss": "test_mse_loss",
     "mse_gradients": "test_mse_gradients",
@@ -81,7 +83,7 @@ VARIANTS = [
         total += (p - t) ** 2
     return total / len(y)"""), True),
     ("mse_loss", "einsum", _MSE.format(body="r = y_pred - y\n    return np.einsum('ij,ij->', r, r) / r.shape[0]"), True),
-    ("mse_loss", "sum instead of mean", _MSE.format(body="return np.sum((y_pred - y) ** 2)"), False),
+    ("mse_loss", "sum instead of mean", _MSE.format(body="return np.sum((y_pred - y) ** 2)"), VISIBLE),
     ("mse_loss", "half MSE", _MSE.format(body="return 0.5 * np.mean((y_pred - y) ** 2)"), False),
     ("mse_loss", "mean absolute error", _MSE.format(body="return np.mean(np.abs(y_pred - y))"), False),
     ("mse_loss", "returns the vector of squares", _MSE.format(body="return (y_pred - y) ** 2"), False),
@@ -128,6 +130,7 @@ VARIANTS = [
     ("closed_form", "bias and weight swapped", _CLOSED.format(body="""A = np.column_stack([X, np.ones(len(X))])
     theta = np.linalg.solve(A.T @ A, A.T @ y)
     return theta[1:], theta[0]"""), False),
+    ("closed_form", "returns zeros", _CLOSED.format(body="return np.zeros((X.shape[1], 1)), np.zeros(1)"), VISIBLE),
     ("closed_form", "pseudo-inverse", _CLOSED.format(body="""A = np.hstack([X, np.ones_like(X[:, :1])])
     theta = np.linalg.pinv(A) @ y
     return theta[:-1], theta[-1:].reshape(1)"""), True),
