@@ -32,6 +32,27 @@ def _in_ipython():
     return get_ipython() is not None
 
 
+GRADED_CELL_SECONDS = 60  # the time a cell gets when a notebook is graded (nbgrader_config.py, dlfs grade)
+
+
+def announce_full_run(full_run, minutes, what="the full training"):
+    """Say, before a long opt-in run starts, how long it will take and that grading never runs it.
+
+    Args:
+        full_run: the notebook's FULL_RUN switch.
+        minutes: how long the full run takes on a 2-core laptop (benchmarks/full_runs/ records it).
+        what: what the run does, for the message.
+    Returns the message printed, or None when nothing needed saying.
+    """
+    if not full_run or minutes * 60 <= GRADED_CELL_SECONDS:
+        return None
+    message = (f"FULL_RUN = True: {what} takes about {_clock(minutes * 60)} on a 2-core laptop, longer than the "
+               f"{GRADED_CELL_SECONDS} s a cell gets when a notebook is graded. That is fine here: grading always "
+               "runs the short version (FULL_RUN = False).")
+    print(message)
+    return message
+
+
 def _clock(seconds):
     """A duration as people read it: 4.2 s, 1 min 05 s, 1 h 02 min."""
     if seconds < 60:

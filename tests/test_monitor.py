@@ -76,3 +76,10 @@ def test_plot_curves_and_image_grid():
     assert len(image_grid(np.zeros((2, 3, 32, 32))).axes) == 2
     with pytest.raises(ValueError):
         image_grid(np.zeros((2, 10)))
+
+
+def test_a_full_run_longer_than_a_graded_cell_says_so_before_it_starts(capsys):
+    from dlfs.monitor import announce_full_run
+    assert announce_full_run(False, 4.1) is None and announce_full_run(True, 0.5) is None
+    message = announce_full_run(True, 4.1, "training on all 50 000 images")
+    assert "about 4 min 06 s" in message and "60 s" in message and capsys.readouterr().out.strip() == message
