@@ -37,6 +37,14 @@ sys.path.insert(0, here)
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
-from dlfs.feedback import HideHiddenTests  # noqa: E402
+from dlfs.feedback import FEEDBACK_TEMPLATES, HideHiddenTests  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+# ... and names each score after its exercise (dlfs/templates/dlfs_feedback extends nbgrader's page).
+import nbgrader  # noqa: E402
+
+c.HTMLExporter.template_name = "dlfs_feedback"
+c.HTMLExporter.template_file = "scores_by_exercise.html.j2"
+c.HTMLExporter.extra_template_basedirs = [
+    os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader", "templates"),
+    FEEDBACK_TEMPLATES]

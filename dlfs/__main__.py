@@ -14,6 +14,8 @@ and, for contributors and instructors:
                             # grade your own notebook, hidden tests included (dlfs/judge/check.py)
     python3 -m dlfs reset NN_topic ANSWER_ID
                             # put one answer cell of workspace/NN_topic/ back to its stub (dlfs/workspace.py)
+    python3 -m dlfs progress
+                            # per chapter: exercises attempted, visible tests passing (dlfs/progress.py)
 
 Run from any directory with any Python >= 3.11; the virtual environment lives in
 ``.venv`` at the repository root. A re-run skips pip when requirements.txt and
@@ -29,7 +31,7 @@ import sys
 import venv
 from pathlib import Path
 
-from dlfs import workspace
+from dlfs import progress, workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
@@ -113,9 +115,9 @@ def install():
 
 
 def jupyter_lab_options(workspace_dir=ROOT / "workspace"):
-    """JupyterLab rooted at the learner's workspace/ (JupyterLab refuses to run as root unless told:
-    containers do)."""
-    options = [f"--ServerApp.root_dir={workspace_dir}"]
+    """JupyterLab rooted at the learner's workspace/, opening on the start page (JupyterLab refuses to run
+    as root unless told: containers do)."""
+    options = [f"--ServerApp.root_dir={workspace_dir}", f"--LabApp.default_url=/lab/tree/{progress.START_PAGE}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         options.append("--allow-root")
     return options
@@ -158,6 +160,8 @@ def reset_command(arguments):
 def main(argv):
     if argv[:1] == ["reset"]:
         return reset_command(argv[1:])
+    if argv == ["progress"]:
+        return progress.main()
     takes_arguments = {"grade", "check", "start"}
     if not argv or argv[0] not in {"test", "install", "release"} | takes_arguments \
             or (argv[0] not in takes_arguments and len(argv) != 1):
@@ -180,6 +184,7 @@ def main(argv):
         return 0
     if command == "start":                # JupyterLab's own options pass through: --no-browser, --port=8890
         workspace.prepare(ROOT)
+        progress.write_start_page(ROOT)
         code = _run_in_venv(["-m", "jupyter", "lab", *jupyter_lab_options(), *argv[1:]], stop_on_interrupt=True)
         return 0 if code in (0, -signal.SIGTERM) else code
     if command == "test":

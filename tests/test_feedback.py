@@ -39,3 +39,17 @@ def test_answer_cells_are_left_alone():
     source = "### BEGIN HIDDEN TESTS\nx = 1\n### END HIDDEN TESTS"
     cell = nbformat.v4.new_code_cell(source, metadata={"nbgrader": {"grade": False, "solution": True}})
     assert _run(cell).source == source
+
+
+def test_every_graded_cell_is_labelled_with_its_exercise():
+    from course import REPO
+    from dlfs.feedback import exercise_labels
+    notebook = nbformat.read(REPO / "notebooks" / "01_linear_regression" / "01_linear_regression.ipynb", as_version=4)
+    labels = exercise_labels(notebook.cells)
+    graded = [c.metadata["nbgrader"]["grade_id"] for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert list(labels) == graded
+    assert labels["test_mse_loss"] == "Exercise 1 (mse_loss)" and labels["test_closed_form"] == "Exercise 4 (closed_form)"
+    assert labels["q_learning_rate"] == "Written question (q_learning_rate)"
+    assert len(set(labels.values())) == len(labels)
+    processed, _ = HideHiddenTests().preprocess(notebook, {})
+    assert [c.metadata["dlfs"]["label"] for c in processed.cells if "dlfs" in c.metadata] == list(labels.values())

@@ -104,6 +104,10 @@ def test_feedback_html_gives_every_test_its_verdict(chapter, student, graded):
     passed = sum(v["passed"] for v in verdicts(course, chapter, student).values())
     assert text.count("passed: every check of this test") == passed
     assert text.count("GradingError") >= len(verdicts(course, chapter, student)) - passed
+    # the list of scores names each exercise as the notebook does, never nbgrader's "Test cell"
+    toc = text[text.index('<div id="toc">'):text.index("</ol>")]
+    graded = re.findall(r'<li><a href="#(?!comment-)[^"]+">([^<]+)</a> \(Score:', toc)
+    assert "Test cell" not in toc and "Exercise 1 (" in graded[0] and len(set(graded)) == len(graded)
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import nbformat
 
+from dlfs.feedback import exercise_labels
+
 from dlfs.judge import sandbox
 from dlfs.judge.grade import ROOT, prepare, release_of, verdicts_of
 from dlfs.judge.gradebook import written_answers
@@ -57,14 +59,17 @@ def check(argument, root=ROOT, timeout=60, out=sys.stdout):
     sandboxed = sandbox.available()     # your own code: a sandbox is a courtesy here, not a requirement
     print(f"Checking {path} as the grader would (hidden tests included; this runs every cell)...", file=out, flush=True)
     verdicts, died = verdicts_of(chapter, submission.answers, sandboxed, timeout)
-    width = max(len(t) for t in verdicts)
+    labels = exercise_labels(chapter.release.cells)
+    written = written_answers(chapter.release)
+    width = max(len(labels.get(t, t)) for t in [*verdicts, *written])
     for test, verdict in verdicts.items():
         points = f"{verdict['points']:g}/{verdict['max_points']:g}"
-        print(f"  {test:<{width}}  {points:>5}  " + ("passed" if verdict["passed"] else "failed:"), file=out)
+        print(f"  {labels.get(test, test):<{width}}  {points:>5}  " + ("passed" if verdict["passed"] else "failed:"),
+              file=out)
         if not verdict["passed"]:
             print(_indent(verdict["message"]), file=out)
-    for grade_id in written_answers(chapter.release):
-        print(f"  {grade_id:<{width}}      -  graded by hand (pending)", file=out)
+    for grade_id in written:
+        print(f"  {labels.get(grade_id, grade_id):<{width}}      -  graded by hand (pending)", file=out)
     for note in submission.notes:
         print(f"  note: {note}", file=out)
     if died:
