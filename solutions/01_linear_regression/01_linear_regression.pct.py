@@ -93,12 +93,17 @@ def mse_loss(y_pred, y):
 # A tiny example you can check by hand: residuals 1, -2, 0, 3 -> squares 1, 4, 0, 9 -> mean 3.5
 y_hat = np.array([[2.0], [-1.0], [0.5], [4.0]])
 y_true = np.array([[1.0], [1.0], [0.5], [1.0]])
-got = check_scalar(call(mse_loss, y_hat, y_true), "mse_loss(y_hat, y_true)")
+got = check_scalar(call(mse_loss, y_hat, y_true), "mse_loss(y_hat, y_true)",
+                   hint="return one number: the mean over the batch, e.g. np.mean((y_pred - y) ** 2).")
 check_close(got, 3.5, "mse_loss(y_hat, y_true)", mistakes=[
     (14.0, "you summed the squared errors; the MSE averages them (divide by N)."),
     (1.75, "the course's MSE has no factor 1/2: L = mean((y_pred - y)**2)."),
+    (7.0, "you computed 1/2 * sum((y_pred - y)**2), the convention of some textbooks (e.g. Saito's Deep Learning "
+          "from Scratch); this course's MSE is the mean, without the 1/2: L = mean((y_pred - y)**2)."),
     (1.5, "square the residuals instead of taking their absolute value."),
-])
+    (np.mean((y_hat - y_true.ravel()) ** 2), "y_pred - y broadcast to an (N, N) matrix: a (N, 1) column minus a "
+     "flat (N,) vector. Keep both as (N, 1) columns."),
+], hint="L = mean((y_pred - y)**2) over the N examples.")
 ### BEGIN HIDDEN TESTS
 rng = np.random.default_rng(101)
 for n in (1, 7, 64):
@@ -110,8 +115,11 @@ for n in (1, 7, 64):
     ### END REFERENCE
     check_close(got, (residual ** 2).sum() / n, f"mse_loss on random ({n}, 1) inputs", mistakes=[
         ((residual ** 2).sum(), "you summed the squared errors; divide by N to average them."),
-    ])
-check_close(check_scalar(call(mse_loss, a, a), "mse_loss(y, y)"), 0.0, "mse_loss(y, y)")
+        ((residual ** 2).sum() / 2, "1/2 * sum is another textbook's convention; the course's MSE is the mean, "
+                                    "without the 1/2."),
+    ], hint="L = mean((y_pred - y)**2), averaged over the N examples.")
+check_close(check_scalar(call(mse_loss, a, a), "mse_loss(y, y)"), 0.0, "mse_loss(y, y)",
+            hint="a perfect prediction has zero error: L = mean((y_pred - y)**2) and nothing else.")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -153,9 +161,27 @@ def mse_gradients(X, y, W, b):
 # By hand: X = [[1], [2]], y = [[1], [1]], W = [[1]], b = [0] -> residual [[0], [1]]
 # dW = 2/2 * (1*0 + 2*1) = 2,  db = 2/2 * (0 + 1) = 1
 dW, db = call(mse_gradients, np.array([[1.0], [2.0]]), np.array([[1.0], [1.0]]), np.array([[1.0]]), np.array([0.0]))
-check_close(dW, [[2.0]], "dW", mistakes=[([[1.0]], "you lost the factor 2 from the derivative of the square."),
-                                         ([[4.0]], "divide by N: the loss is a mean over the batch.")])
-check_close(db, [1.0], "db", hint="db has shape (1,): sum the residuals over the batch axis, times 2/N.")
+dW_hint = "dW = 2/N * X.T @ r with r = X @ W + b - y: a matrix product (@), shape (D, 1) like W."
+db_hint = "db = 2/N * r.sum(axis=0): the residuals summed over the batch axis (axis 0), shape (1,) like b."
+check_close(dW, [[2.0]], "dW", hint=dW_hint, mistakes=[
+    ([[1.0]], "you lost the factor 2 from the derivative of the square."),
+    ([[4.0]], "divide by N: the loss is a mean over the batch.")])
+check_close(db, [1.0], "db", hint=db_hint)
+# Three features and four examples, so that dW has a shape of its own: X = [[1, 0, 2], [0, 1, 1], [1, 1, 0],
+# [0, 0, 1]] (N=4, D=3), W = [[1], [0], [0]], b = [1], y = [[0], [1], [2], [1]]
+# -> X @ W + b = [[2], [1], [2], [1]], r = [[2], [0], [0], [0]];  dW = 2/4 * X.T @ r = [[1], [0], [2]],  db = [1]
+dW, db = call(mse_gradients, np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 1.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]),
+              np.array([[0.0], [1.0], [2.0], [1.0]]), np.array([[1.0], [0.0], [0.0]]), np.array([1.0]), hint=dW_hint)
+half_sum = ("this is the gradient of 1/2 * sum(r**2), another textbook's loss; the course's loss is the mean without "
+            "the 1/2, whose gradient carries 2/N.")
+check_close(dW, [[1.0], [0.0], [2.0]], "dW for N=4, D=3", hint=dW_hint, mistakes=[
+    ([[0.5], [0.0], [1.0]], "you lost the factor 2 from the derivative of the square."),
+    ([[2.0], [0.0], [4.0]], half_sum),
+    ([[4.0], [0.0], [8.0]], "divide by N: the loss is a mean over the batch.")])
+check_close(db, [1.0], "db for N=4, D=3", hint=db_hint, mistakes=[
+    ([0.5], "you lost the factor 2 from the derivative of the square."),
+    ([2.0], half_sum),
+    ([4.0], "divide by N: the loss is a mean over the batch.")])
 ### BEGIN HIDDEN TESTS
 rng = np.random.default_rng(202)
 for n, d in ((5, 1), (9, 3), (40, 4)):
@@ -167,7 +193,7 @@ for n, d in ((5, 1), (9, 3), (40, 4)):
     loss = lambda: np.mean((X_ @ W_ + b_ - y_) ** 2)
     ### END REFERENCE
     check_gradient(dW, numerical_gradient(lambda _: loss(), W_), f"dW for N={n}, D={d}",
-                   hint="dW = 2/N * X.T @ (X @ W + b - y), shape (D, 1).")
+                   hint="dW = 2/N * X.T @ (X @ W + b - y), a matrix product, shape (D, 1).")
     check_gradient(db, numerical_gradient(lambda _: loss(), b_), f"db for N={n}, D={d}",
                    hint="db = 2/N * sum of the residuals over the batch, shape (1,).")
 ### END HIDDEN TESTS
@@ -227,10 +253,20 @@ with replaced(globals(), mse_loss=stand_in_loss, mse_gradients=stand_in_gradient
 check_shape(W_2, (1, 1), "W")
 check_shape(b_2, (1,), "b")
 check_length(losses_2, 2, "losses after 2 steps", hint="append one loss per step, before the update.")
-check_close(losses_2, [0.0, -3.5], "losses after 2 steps", hint="record the loss before each update; " + uses_them)
+check_close(losses_2, [0.0, -3.5], "losses after 2 steps", hint="record the loss before each update; " + uses_them,
+            mistakes=[
+    ([0.0, 0.0], "the loss never changes: W and b are never updated. Assign the step inside the loop: "
+                 "W = W - lr * dW, b = b - lr * db."),
+    ([-3.5, -7.0], "you recorded the loss after the update; record it at the start of each step, before updating."),
+    ([0.0, -1.5], "only W moved: update the bias too, b = b - lr * db."),
+    ([0.0, -2.0], "only b moved: update the weights too, W = W - lr * dW."),
+])
 check_close(W_2, [[-1.0]], "W after 2 steps", hint=uses_them, mistakes=[
-    ([[1.0]], "step against the gradient: W = W - lr * dW.")])
-check_close(b_2, [-2.0], "b after 2 steps", hint=uses_them)
+    ([[1.0]], "step against the gradient: W = W - lr * dW."),
+    ([[0.0]], "W never changes: assign the update inside the loop, W = W - lr * dW.")])
+check_close(b_2, [-2.0], "b after 2 steps", hint=uses_them, mistakes=[
+    ([2.0], "step against the gradient: b = b - lr * db."),
+    ([0.0], "b never changes: update the bias too, b = b - lr * db.")])
 ### BEGIN HIDDEN TESTS
 # The rule alone is graded here: your loss and gradient functions are swapped for reference ones.
 def _ref_loss(y_pred, y_):
@@ -258,8 +294,8 @@ check_close(W_got, W_ref, "W after 4 steps with lr=0.05", hint=hint)
 check_close(b_got, b_ref, "b after 4 steps with lr=0.05", hint=hint)
 with replaced(globals(), mse_loss=_ref_loss, mse_gradients=_ref_gradients):
     W_got, b_got, _ = call(gradient_descent, X_, y_, 0.1, 0)
-check_close(W_got, np.zeros((3, 1)), "W after 0 steps")
-check_close(b_got, np.zeros(1), "b after 0 steps")
+check_close(W_got, np.zeros((3, 1)), "W after 0 steps", hint="with n_steps = 0 the loop never runs: return W = 0, b = 0.")
+check_close(b_got, np.zeros(1), "b after 0 steps", hint="with n_steps = 0 the loop never runs: return W = 0, b = 0.")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -307,9 +343,17 @@ check_shape(b_cf, (1,), "b")
 # Three points exactly on y = 2x + 1: the best line is that line.
 X_line = np.array([[0.0], [1.0], [2.0]])
 W_line, b_line = call(closed_form, X_line, 2 * X_line + 1)
-check_close(W_line, [[2.0]], "W for the points (0, 1), (1, 3), (2, 5)", hint="solve the normal equations for [W; b].")
+swapped = "W and b swapped: with A = [X 1] (ones last), theta[:-1] is W and theta[-1] is b."
+no_ones = "without a column of ones the line must pass through 0: append a column of ones to X to fit b too."
+check_close(W_line, [[2.0]], "W for the points (0, 1), (1, 3), (2, 5)", hint="solve the normal equations for [W; b].",
+            mistakes=[([[1.0]], swapped), ([[2.6]], no_ones)])
 check_close(b_line, [1.0], "b for the points (0, 1), (1, 3), (2, 5)",
-            hint="append a column of ones to X so that the bias is fitted too.")
+            hint="append a column of ones to X so that the bias is fitted too.", mistakes=[([2.0], swapped)])
+# Two features, noise-free: y = 2 x1 - x2 + 3 at four points. W has shape (D, 1) = (2, 1), a column.
+X_plane = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+W_plane, b_plane = call(closed_form, X_plane, X_plane @ np.array([[2.0], [-1.0]]) + 3.0)
+check_close(W_plane, [[2.0], [-1.0]], "W for y = 2 x1 - x2 + 3", hint="W is the column theta[:-1], shape (D, 1).")
+check_close(b_plane, [3.0], "b for y = 2 x1 - x2 + 3", hint="b is theta[-1], shape (1,).")
 # At the minimum the residual is orthogonal to every column of [X 1]: the normal equations hold.
 residual_cf = X @ W_cf + b_cf - y
 check_close(np.hstack([X, np.ones((len(X), 1))]).T @ residual_cf, np.zeros((2, 1)),
@@ -320,7 +364,8 @@ rng = np.random.default_rng(404)
 X_ = rng.normal(size=(30, 3))
 W_true, b_true = np.array([[1.5], [-2.0], [0.5]]), np.array([3.0])
 W_got, b_got = call(closed_form, X_, X_ @ W_true + b_true)
-check_close(W_got, W_true, "W on noise-free data", hint="append a column of ones so the bias is fitted too.")
+check_close(W_got, W_true, "W on noise-free data", hint="append a column of ones so the bias is fitted too; W is "
+            "theta[:-1], shape (D, 1).")
 check_close(b_got, b_true, "b on noise-free data", hint="the bias is the last entry of theta.")
 y_ = rng.normal(size=(30, 1))
 with unchanged("closed_form", X=X_, y=y_):
@@ -329,8 +374,8 @@ with unchanged("closed_form", X=X_, y=y_):
 A_ = np.hstack([X_, np.ones((30, 1))])
 theta_ref = np.linalg.lstsq(A_, y_, rcond=None)[0]
 ### END REFERENCE
-check_close(W_got, theta_ref[:3], "W on random data")
-check_close(b_got, theta_ref[3], "b on random data")
+check_close(W_got, theta_ref[:3], "W on random data", hint="solve (A^T A) theta = A^T y with A = [X 1]; W = theta[:-1].")
+check_close(b_got, theta_ref[3], "b on random data", hint="solve (A^T A) theta = A^T y with A = [X 1]; b = theta[-1].")
 ### END HIDDEN TESTS
 
 # %% demo=true
@@ -389,20 +434,31 @@ class MulLayer:
 
 
 # %% tests="test_mul_layer" points=2
-layer = MulLayer(np.array([[1.0, 2.0], [3.0, 4.0]]))
-z = call(layer.forward, np.array([[1.0, 1.0]]), name="MulLayer.forward")
-check_close(z, [[4.0, 6.0]], "MulLayer.forward([[1, 1]])")
-dX = call(layer.backward, np.array([[1.0, 0.0]]), name="MulLayer.backward")
-check_close(dX, [[1.0, 3.0]], "MulLayer.backward: dX", hint="dX = dout @ W.T, shape (N, D).")
-check_close(layer.dW, [[1.0, 0.0], [1.0, 0.0]], "MulLayer.dW", hint="dW = X.T @ dout, shape (D, M).")
+# By hand, with N=2 examples, D=2 inputs and M=3 outputs: z = X @ W (2, 3); dX = dout @ W.T (2, 2); dW = X.T @ dout (2, 3)
+layer = MulLayer(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]))
+X_small = np.array([[1.0, 1.0], [2.0, 0.0]])
+with unchanged("MulLayer.forward", X=X_small):
+    z = call(layer.forward, X_small, name="MulLayer.forward", hint="z = X @ W, a matrix product: (N, D) @ (D, M).")
+check_close(z, [[5.0, 7.0, 9.0], [2.0, 4.0, 6.0]], "MulLayer.forward([[1, 1], [2, 0]])",
+            hint="z = X @ W, a matrix product (not X * W), shape (N, M).")
+dout_small = np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 0.0]])
+dX = call(layer.backward, dout_small, name="MulLayer.backward",
+          hint="dX = dout @ W.T: (N, M) @ (M, D), shape (N, D) like X.")
+check_close(dX, [[7.0, 16.0], [2.0, 5.0]], "MulLayer.backward: dX", hint="dX = dout @ W.T, shape (N, D) like X.")
+check_close(getattr(layer, "dW", None), [[1.0, 2.0, 2.0], [1.0, 0.0, 2.0]], "MulLayer.dW",
+            hint="store dW = X.T @ dout on the layer (self.dW = ...), with the X kept in forward; shape (D, M) like W.",
+            mistakes=[([[0.5, 1.0, 1.0], [0.5, 0.0, 1.0]],
+                       "do not divide dW by N: the 1/N of the mean lives only in the MSE layer.")])
 ### BEGIN HIDDEN TESTS
 rng = np.random.default_rng(505)
 X_, W_, dout_ = rng.normal(size=(6, 4)), rng.normal(size=(4, 3)), rng.normal(size=(6, 3))
 layer = MulLayer(W_)
 with unchanged("MulLayer", X=X_, W=W_, dout=dout_):
-    check_close(call(layer.forward, X_, name="MulLayer.forward"), X_ @ W_, "MulLayer.forward on (6, 4) @ (4, 3)")
+    check_close(call(layer.forward, X_, name="MulLayer.forward"), X_ @ W_, "MulLayer.forward on (6, 4) @ (4, 3)",
+                hint="z = X @ W, a matrix product.")
     dX = call(layer.backward, dout_, name="MulLayer.backward")
-check_gradient(dX, numerical_gradient_array(lambda x: x @ W_, X_.copy(), dout_), "MulLayer dX")
+check_gradient(dX, numerical_gradient_array(lambda x: x @ W_, X_.copy(), dout_), "MulLayer dX",
+               hint="dX = dout @ W.T, shape (N, D).")
 check_gradient(layer.dW, numerical_gradient_array(lambda w: X_ @ w, W_.copy(), dout_), "MulLayer dW",
                hint="dW = X.T @ dout with the X saved in forward; do not divide by N (the MSE layer did).")
 ### END HIDDEN TESTS
@@ -430,24 +486,30 @@ class AddLayer:
 
 
 # %% tests="test_add_layer" points=2
+# N=3 examples, M=2 outputs: b (2,) is added to every row; db = dout summed over the rows (axis 0), shape (2,)
 layer = AddLayer(np.array([10.0, 20.0]))
-check_close(call(layer.forward, np.array([[1.0, 2.0], [3.0, 4.0]]), name="AddLayer.forward"),
-            [[11.0, 22.0], [13.0, 24.0]], "AddLayer.forward")
-dz = call(layer.backward, np.array([[1.0, 2.0], [3.0, 4.0]]), name="AddLayer.backward")
-check_close(dz, [[1.0, 2.0], [3.0, 4.0]], "AddLayer.backward: dz", hint="adding b does not change dL/dz: dz = dout.")
-check_close(layer.db, [4.0, 6.0], "AddLayer.db", mistakes=[
-    ([2.0, 3.0], "b was added to every example, so db is the SUM of dout over the batch, not the mean "
+z_small = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+with unchanged("AddLayer.forward", z=z_small):
+    out = call(layer.forward, z_small, name="AddLayer.forward")
+check_close(out, [[11.0, 22.0], [13.0, 24.0], [15.0, 26.0]], "AddLayer.forward",
+            hint="return z + self.b as a new array (b broadcasts over the rows).")
+dz = call(layer.backward, np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), name="AddLayer.backward")
+check_close(dz, [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], "AddLayer.backward: dz",
+            hint="adding b does not change dL/dz: dz = dout.")
+check_close(layer.db, [9.0, 12.0], "AddLayer.db", mistakes=[
+    ([3.0, 4.0], "b was added to every example, so db is the SUM of dout over the batch, not the mean "
                  "(the MSE layer already divided by N)."),
-    ([3.0, 7.0], "sum over the batch axis (axis=0), not over the features."),
-])
+], hint="store db = dout.sum(axis=0) on the layer: a sum over the batch axis (axis 0, the rows), shape (M,) like b.")
 ### BEGIN HIDDEN TESTS
 rng = np.random.default_rng(606)
 z_, b_, dout_ = rng.normal(size=(7, 3)), rng.normal(size=(3,)), rng.normal(size=(7, 3))
 layer = AddLayer(b_)
 with unchanged("AddLayer", z=z_, b=b_, dout=dout_):
-    check_close(call(layer.forward, z_, name="AddLayer.forward"), z_ + b_, "AddLayer.forward on (7, 3)")
+    out = call(layer.forward, z_, name="AddLayer.forward")
     dz = call(layer.backward, dout_, name="AddLayer.backward")
-check_gradient(dz, numerical_gradient_array(lambda v: v + b_, z_.copy(), dout_), "AddLayer dz")
+check_close(out, z_ + b_, "AddLayer.forward on (7, 3)", hint="return z + self.b.")
+check_gradient(dz, numerical_gradient_array(lambda v: v + b_, z_.copy(), dout_), "AddLayer dz",
+               hint="dz = dout: adding b does not change the gradient.")
 check_gradient(layer.db, numerical_gradient_array(lambda v: z_ + v, b_.copy(), dout_), "AddLayer db",
                hint="db = dout.sum(axis=0), shape (M,).")
 ### END HIDDEN TESTS
@@ -478,12 +540,26 @@ class MSELayer:
 layer = MSELayer()
 y_hat = np.array([[2.0], [-1.0], [0.5], [4.0]])
 y_true = np.array([[1.0], [1.0], [0.5], [1.0]])
-check_close(check_scalar(call(layer.forward, y_hat, y_true, name="MSELayer.forward"), "MSELayer.forward"), 3.5,
-            "MSELayer.forward", hint="the same value as mse_loss.")
+check_close(check_scalar(call(layer.forward, y_hat, y_true, name="MSELayer.forward"), "MSELayer.forward",
+                         hint="return one number, the mean: float(np.mean((y_pred - y) ** 2))."), 3.5,
+            "MSELayer.forward", hint="the same value as mse_loss.", mistakes=[
+                (14.0, "you summed the squared errors; the MSE averages them (divide by N)."),
+                (7.0, "1/2 * sum((y_pred - y)**2) is another textbook's convention (e.g. Saito's); this course's MSE "
+                      "is the mean, without the 1/2."),
+            ])
+backward_hint = "dy_pred = dout * 2 * (y_pred - y) / N, an array of the shape of y_pred, (N, M)."
 check_close(call(layer.backward, name="MSELayer.backward"), [[0.5], [-1.0], [0.0], [1.5]],
-            "MSELayer.backward()", mistakes=[
+            "MSELayer.backward()", hint=backward_hint, mistakes=[
                 ([[0.25], [-0.5], [0.0], [0.75]], "the derivative of r**2 is 2r: keep the factor 2."),
                 ([[2.0], [-4.0], [0.0], [6.0]], "divide by N: the loss is a mean."),
+                ([[1.0], [-2.0], [0.0], [3.0]], "the gradient of 1/2 * sum(r**2) is r; the course's loss is the mean "
+                                                "without the 1/2, whose gradient is 2r / N."),
+            ])
+# dout is the gradient arriving from above: the chain rule multiplies by it.
+check_close(call(layer.backward, 2.0, name="MSELayer.backward"), [[1.0], [-2.0], [0.0], [3.0]],
+            "MSELayer.backward(dout=2.0)", hint=backward_hint, mistakes=[
+                ([[0.5], [-1.0], [0.0], [1.5]], "multiply by dout (the chain rule): you returned the same for "
+                                                "dout=2 as for dout=1."),
             ])
 ### BEGIN HIDDEN TESTS
 rng = np.random.default_rng(707)
@@ -491,9 +567,10 @@ yp_, yt_ = rng.normal(size=(9, 1)), rng.normal(size=(9, 1))
 layer = MSELayer()
 with unchanged("MSELayer", y_pred=yp_, y=yt_):
     loss = check_scalar(call(layer.forward, yp_, yt_, name="MSELayer.forward"), "MSELayer.forward")
-    check_close(loss, np.mean((yp_ - yt_) ** 2), "MSELayer.forward on (9, 1)")
+    check_close(loss, np.mean((yp_ - yt_) ** 2), "MSELayer.forward on (9, 1)", hint="L = mean((y_pred - y)**2).")
     check_gradient(call(layer.backward, name="MSELayer.backward"),
-                   numerical_gradient(lambda _: np.mean((yp_ - yt_) ** 2), yp_), "MSELayer.backward()")
+                   numerical_gradient(lambda _: np.mean((yp_ - yt_) ** 2), yp_), "MSELayer.backward()",
+                   hint="dy_pred = dout * 2 * (y_pred - y) / y_pred.size.")
     check_close(call(layer.backward, 3.0, name="MSELayer.backward"), 3.0 * 2 * (yp_ - yt_) / 9,
                 "MSELayer.backward(dout=3.0)", hint="multiply by dout (the chain rule).")
 ### END HIDDEN TESTS

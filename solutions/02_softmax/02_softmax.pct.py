@@ -96,18 +96,25 @@ def softmax(x):
 
 
 # %% tests="test_softmax" points=3
+last_axis = ("work along the last axis with keepdims=True (np.max(x, axis=-1, keepdims=True), the same for the sum), "
+             "so that a single row (C,) and a batch (N, C) both work and the maxima and sums broadcast back.")
 # By hand: exp(0) = 1 and exp(ln 3) = 3, so softmax([0, ln 3]) = [1/4, 3/4]
-check_close(call(softmax, np.array([0.0, np.log(3.0)])), [0.25, 0.75], "softmax([0, ln 3])")
-# A batch: one distribution per row
-x = np.array([[1.0, 2.0, 3.0],
-              [5.0, 5.0, 5.0]])
-p = check_shape(call(softmax, x), (2, 3), "softmax of a (2, 3) batch",
-                hint="return one probability per score: the same shape as x.")
+check_close(call(softmax, np.array([0.0, np.log(3.0)]), hint=last_axis), [0.25, 0.75], "softmax([0, ln 3])",
+            hint="softmax(a)_k = exp(a_k) / sum_j exp(a_j).")
+# A batch: one distribution per row. The exponentials of the rows are proportional to [1, 3, 1] and [1, 1, 2]
+x = np.array([[0.0, np.log(3.0), 0.0],
+              [10.0, 10.0, 10.0 + np.log(2.0)]])
+with unchanged("softmax", x=x):
+    p = check_shape(call(softmax, x, hint=last_axis), (2, 3), "softmax of a (2, 3) batch",
+                    hint="return one probability per score: the same shape as x.")
 check_close(p.sum(axis=1), [1.0, 1.0], "the row sums of softmax(x)",
-            hint="normalize each row by its own sum: np.sum(..., axis=-1, keepdims=True).")
-check_close(p[1], [1 / 3, 1 / 3, 1 / 3], "softmax of the row [5, 5, 5]")
+            hint="normalize each row by its own sum: np.sum(..., axis=-1, keepdims=True), not over axis 0 (the "
+                 "examples) or the whole array.")
+check_close(p, [[0.2, 0.6, 0.2], [0.25, 0.25, 0.5]], "softmax of the rows [0, ln 3, 0] and [10, 10, 10 + ln 2]",
+            hint="each row is one example: take its own max and sum along the last axis (axis=-1), never along axis 0.")
 # Large scores: the answer does not change when a constant is added, and must not overflow
-check_close(call(softmax, np.array([1000.0, 1000.0 + np.log(3.0)])), [0.25, 0.75], "softmax([1000, 1000 + ln 3])",
+check_close(call(softmax, np.array([1000.0, 1000.0 + np.log(3.0)]), hint=last_axis), [0.25, 0.75],
+            "softmax([1000, 1000 + ln 3])",
             hint="np.exp(1000) overflows to inf and inf / inf is nan: subtract the maximum score first.")
 ### BEGIN HIDDEN TESTS
 ### BEGIN REFERENCE
@@ -195,13 +202,27 @@ def log_softmax(x):
 
 
 # %% tests="test_log_softmax" points=2
-check_close(call(log_softmax, np.array([0.0, np.log(3.0)])), np.log([0.25, 0.75]), "log_softmax([0, ln 3])", mistakes=[
-    (np.log([0.25, 0.75]) + np.log(3.0), "you forgot to subtract the max itself: x - max - log(sum(exp(x - max))).")])
-x = np.array([[1.0, 2.0, 3.0],
-              [5.0, 5.0, 5.0]])
-lp = check_shape(call(log_softmax, x), (2, 3), "log_softmax of a (2, 3) batch")
+last_axis = ("work along the last axis with keepdims=True (np.max(x, axis=-1, keepdims=True), the same for the sum), "
+             "so that a single row (C,) and a batch (N, C) both work.")
+forgot_max = "you forgot to subtract the max itself: x - max - log(sum(exp(x - max)))."
+check_close(call(log_softmax, np.array([0.0, np.log(3.0)]), hint=last_axis), np.log([0.25, 0.75]),
+            "log_softmax([0, ln 3])", hint="log_softmax(x) = x - max - log(sum(exp(x - max))).",
+            mistakes=[(np.log([0.25, 0.75]) + np.log(3.0), forgot_max)])
+x = np.array([[0.0, np.log(3.0), 0.0],
+              [10.0, 10.0, 10.0 + np.log(2.0)]])
+with unchanged("log_softmax", x=x):
+    lp = check_shape(call(log_softmax, x, hint=last_axis), (2, 3), "log_softmax of a (2, 3) batch",
+                     hint="return one log-probability per score: the same shape as x.")
 check_close(np.exp(lp).sum(axis=1), [1.0, 1.0], "the row sums of exp(log_softmax(x))",
-            hint="log-sum-exp is taken per row: axis=-1, keepdims=True.")
+            hint="log-sum-exp is taken per row: axis=-1, keepdims=True, not over axis 0 or the whole array.")
+check_close(lp, np.log([[0.2, 0.6, 0.2], [0.25, 0.25, 0.5]]), "log_softmax of the rows [0, ln 3, 0] and [10, 10, 10 + ln 2]",
+            hint="each row is one example: its own max and log-sum-exp along the last axis (axis=-1).",
+            mistakes=[(np.log([[0.2, 0.6, 0.2], [0.25, 0.25, 0.5]]) + x.max(axis=1, keepdims=True), forgot_max)])
+# exp(1000) overflows to inf: the max must be subtracted before np.exp
+check_close(call(log_softmax, np.array([1000.0, 1000.0 + np.log(3.0)]), hint=last_axis), np.log([0.25, 0.75]),
+            "log_softmax([1000, 1000 + ln 3])",
+            hint="np.exp(1000) overflows to inf: subtract the maximum before np.exp, x - m - log(sum(exp(x - m))).",
+            mistakes=[(np.log([0.25, 0.75]) + 1000 + np.log(3.0), forgot_max)])
 # e^-1000 underflows to 0, but its logarithm is a perfectly ordinary number: -1000
 check_close(call(log_softmax, np.array([0.0, -1000.0])), [0.0, -1000.0], "log_softmax([0, -1000])",
             hint="np.log(softmax(x)) takes log(0) = -inf here; use x - max - log(sum(exp(x - max))).")
@@ -313,11 +334,14 @@ ce_mistakes = [
     (-expected, "the cross-entropy is MINUS the mean log-probability of the true class."),
     (expected / 3, "divide by N (the number of examples), not by N * C (np.mean over every entry)."),
 ]
+forms = ("integer labels t (N,) pick logp[np.arange(N), t]; one-hot labels t (N, C) give -sum(t * logp) / N; tell "
+         "the two forms apart by t.ndim.")
 with replaced(globals(), log_softmax=stand_in_log_softmax):
-    got = check_scalar(check_float(call(cross_entropy, logp, np.array([0, 1])), "cross_entropy with integer labels [0, 1]"),
+    got = check_scalar(check_float(call(cross_entropy, logp, np.array([0, 1]), hint=forms),
+                                   "cross_entropy with integer labels [0, 1]"),
                        "cross_entropy with integer labels [0, 1]")
     check_close(got, expected, "cross_entropy with integer labels [0, 1]", hint=uses_it, mistakes=ce_mistakes)
-    got = check_scalar(call(cross_entropy, logp, np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])),
+    got = check_scalar(call(cross_entropy, logp, np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]), hint=forms),
                        "cross_entropy with one-hot labels")
     check_close(got, expected, "cross_entropy with one-hot labels [[1, 0, 0], [0, 1, 0]]",
                 hint="one-hot labels: -sum(t * logp) / N. " + uses_it, mistakes=ce_mistakes)
@@ -337,6 +361,11 @@ def _ref_ce(s_, labels_):
     return -_ref_log_softmax(s_)[np.arange(len(s_)), labels_].mean()
 ### END REFERENCE
 
+### BEGIN REFERENCE
+saito = ("you computed -log(softmax + 1e-7), the epsilon convention of some textbooks (e.g. Saito's Deep Learning from "
+         "Scratch): it is off for small probabilities and caps the loss at -log(1e-7) = 16.1. This course computes "
+         "the loss exactly from log_softmax(scores), without an epsilon.")
+### END REFERENCE
 rng = np.random.default_rng(2004)
 with replaced(globals(), softmax=_ref_softmax, log_softmax=_ref_log_softmax):
     for n, c in ((6, 5), (1, 3), (4, 4), (50, 10)):
@@ -353,13 +382,16 @@ with replaced(globals(), softmax=_ref_softmax, log_softmax=_ref_log_softmax):
             check_close(got, _ref_ce(s_, labels_), name, mistakes=[
                 (n * _ref_ce(s_, labels_), "average over the batch (divide by N), do not sum."),
                 (_ref_ce(s_, labels_) / c, "divide by N, not by N * C."),
+                (-np.log(_ref_softmax(s_)[np.arange(n), labels_] + 1e-7).mean(), saito),
             ], hint="integer labels pick logp[np.arange(N), t]; one-hot labels give -sum(t * logp) / N.")
     # a confident wrong answer: the true class is 1000 below the best score
     s_ = np.array([[0.0, 1000.0], [-1000.0, 0.0]])
     for form, t_ in (("integer", np.array([0, 0])), ("one-hot", np.array([[1.0, 0.0], [1.0, 0.0]]))):
         got = check_scalar(call(cross_entropy, s_, t_), f"cross_entropy([[0, 1000], [-1000, 0]]) with {form} labels [0, 0]",
                            hint="log(softmax) gives log(0) = -inf here; use log_softmax, which is finite (-1000).")
-        check_close(got, 1000.0, f"cross_entropy([[0, 1000], [-1000, 0]]) with {form} labels [0, 0]")
+        check_close(got, 1000.0, f"cross_entropy([[0, 1000], [-1000, 0]]) with {form} labels [0, 0]",
+                    hint="the true class is 1000 below the best score: log_softmax gives exactly -1000 there.",
+                    mistakes=[(-np.log(1e-7), saito)])
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -424,10 +456,13 @@ grad_mistakes = [
     (-expected, "the gradient is softmax(scores) - t, not t - softmax(scores)."),
     (expected / 3, "divide by N, not by N * C."),
 ]
+forms = ("integer labels t (N,): subtract 1 at [np.arange(N), t]; one-hot labels t (N, C): subtract t itself; tell "
+         "the two forms apart by t.ndim.")
+grad_mistakes += [(probs / 2, "subtract the one-hot labels: (softmax(scores) - T) / N.")]
 with replaced(globals(), softmax=stand_in_softmax):
-    got = call(cross_entropy_grad, probs, np.array([0, 1]))
+    got = call(cross_entropy_grad, probs, np.array([0, 1]), hint=forms)
     check_close(got, expected, "cross_entropy_grad with integer labels [0, 1]", hint=uses_it, mistakes=grad_mistakes)
-    got = call(cross_entropy_grad, probs, np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))
+    got = call(cross_entropy_grad, probs, np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]), hint=forms)
     check_close(got, expected, "cross_entropy_grad with one-hot labels", hint=uses_it, mistakes=grad_mistakes)
 ### BEGIN HIDDEN TESTS
 # Your cross_entropy_grad alone is graded here: softmax is swapped for a reference version.
@@ -631,9 +666,13 @@ check_length(history_2["loss"], 2, 'history["loss"] after 2 epochs of one batch'
              hint="append one loss per update (per batch).")
 check_close(W_2, [[-1.0, 0.0], [-1.0, 0.0]], "W after 2 steps", hint="dW = X_batch.T @ dscores; " + uses_them,
             mistakes=[([[1.0, 0.0], [1.0, 0.0]], "step against the gradient: W = W - lr * dW."),
+                      ([[0.0, 0.0], [0.0, 0.0]], "W never changes: assign the update inside the loop, "
+                                                 "W = W - lr * X_batch.T @ dscores."),
                       ([[-0.25, 0.0], [-0.25, 0.0]], "cross_entropy_grad already divides by N: do not average again.")])
 check_close(b_2, [-2.0, 0.0], "b after 2 steps", hint="db = dscores.sum(axis=0); " + uses_them,
-            mistakes=[([0.0, 0.0], "update b as well as W: b = b - lr * dscores.sum(axis=0).")])
+            mistakes=[([0.0, 0.0], "update b as well as W: b = b - lr * dscores.sum(axis=0)."),
+                      ([2.0, 0.0], "step against the gradient: b = b - lr * db."),
+                      ([-0.5, 0.0], "db is the SUM of dscores over the batch (it already carries the 1/N).")])
 check_close(history_2["loss"], [0.0, -6.0], 'history["loss"]', hint="record the loss before each update; " + uses_them)
 check_close(history_2["accuracy"], [0.25, 0.75], 'history["accuracy"]',
             hint="accuracy = mean(argmax(scores, axis=1) == t_batch), computed before the update.")
@@ -699,11 +738,12 @@ with replaced(globals(), **references), unchanged("train_softmax_regression", X=
 hint = ("shuffle once per epoch with order = rng.permutation(N) (the rng given at the top), index X AND t "
         "with the same order[i:i + batch_size], keep the last short batch, record loss and accuracy before "
         "the update, then W -= lr * X_batch.T @ dA and b -= lr * dA.sum(axis=0).")
-check_shape(W_got, (4, 3), "W for D=4, 3 classes")
-check_shape(b_got, (3,), "b for 3 classes")
+check_shape(W_got, (4, 3), "W for D=4, 3 classes", hint="W has shape (D, n_classes).")
+check_shape(b_got, (3,), "b for 3 classes", hint="b has shape (n_classes,).")
 check_length(history_got["loss"], 15, 'history["loss"] for N=23, batch_size=5, 3 epochs',
              hint="5 batches per epoch (4 of 5 examples and 1 of 3), one loss per batch.")
-check_length(history_got["accuracy"], 15, 'history["accuracy"] for N=23, batch_size=5, 3 epochs')
+check_length(history_got["accuracy"], 15, 'history["accuracy"] for N=23, batch_size=5, 3 epochs',
+             hint="5 batches per epoch (4 of 5 examples and 1 of 3), one accuracy per batch.")
 check_close(history_got["loss"], losses_ref, 'history["loss"] (N=23, batch_size=5, seed=7)', hint=hint)
 check_close(history_got["accuracy"], acc_ref, 'history["accuracy"] (N=23, batch_size=5, seed=7)', hint=hint)
 check_close(W_got, W_ref, "W after 3 epochs (N=23, batch_size=5, seed=7)", hint=hint)
@@ -712,8 +752,8 @@ check_close(b_got, b_ref, "b after 3 epochs (N=23, batch_size=5, seed=7)", hint=
 (x_small, t_small), _ = load_mnist(n_train=2000, n_test=1)
 with replaced(globals(), **references):
     W_got, b_got, history_got = call(train_softmax_regression, x_small, t_small, lr=0.5, epochs=2, batch_size=50)
-W_got = check_shape(W_got, (784, 10), "W trained on MNIST")
-b_got = check_shape(b_got, (10,), "b trained on MNIST")
+W_got = check_shape(W_got, (784, 10), "W trained on MNIST", hint="W has shape (D, n_classes) = (784, 10).")
+b_got = check_shape(b_got, (10,), "b trained on MNIST", hint="b has shape (n_classes,) = (10,).")
 check_that("mnist_accuracy_at_least", (W_got, b_got), "softmax regression trained on 2000 MNIST images "
            "(lr=0.5, 2 epochs, batches of 50)", hint=hint, threshold=0.8, n_test=1000)
 ### END HIDDEN TESTS

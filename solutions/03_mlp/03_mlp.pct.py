@@ -63,6 +63,8 @@ from provided.softmax import cross_entropy, cross_entropy_grad, log_softmax, sof
 import tempfile
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+
 from dlfs.data import load_mnist
 from dlfs.gradcheck import numerical_gradient
 from dlfs.grading import (GradingError, call, check_close, check_gradient, check_scalar, check_shape, grad_of,
@@ -161,27 +163,31 @@ class Affine:
 
 
 # %% tests="test_affine" points=3
-# By hand: x picks the rows of W, then b is added.
+# By hand, N=2 examples, D=2 inputs, M=3 outputs: row 0 of x picks row 0 of W; row 1 is 2 * W[0] + W[1]; then + b.
 W = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
 b = np.array([0.1, 0.2, 0.3])
-x = np.array([[1.0, 0.0], [0.0, 1.0]])
+x = np.array([[1.0, 0.0], [2.0, 1.0]])
 layer = Affine(W, b)
-check_close(call(layer.forward, x, name="Affine.forward"), [[1.1, 2.2, 3.3], [4.1, 5.2, 6.3]],
-            "Affine.forward(x)", hint="out = x @ W + b.")
+with unchanged("Affine.forward", x=x):
+    out = call(layer.forward, x, name="Affine.forward", hint="out = x.reshape(N, -1) @ W + b: (N, D) @ (D, M) + (M,).")
+check_close(out, [[1.1, 2.2, 3.3], [6.1, 9.2, 12.3]], "Affine.forward(x)",
+            hint="out = x @ W + b, a matrix product, shape (N, M).")
 dout = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]])
-dx = call(layer.backward, dout, name="Affine.backward")
-check_close(dx, [[1.0, 4.0], [5.0, 11.0]], "Affine.backward: dx", hint="dx = dout @ W.T, shape (N, D).")
-check_close(grad_of(layer, "W", "Affine"), [[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]], 'Affine.grads["W"]',
-            hint="dW = x.T @ dout with the (flattened) x kept in forward.")
+dx = call(layer.backward, dout, name="Affine.backward", hint="dx = dout @ W.T: (N, M) @ (M, D).")
+check_close(dx, [[1.0, 4.0], [5.0, 11.0]], "Affine.backward: dx", hint="dx = dout @ W.T, shape (N, D) like x.")
+check_close(grad_of(layer, "W", "Affine"), [[1.0, 2.0, 2.0], [0.0, 1.0, 1.0]], 'Affine.grads["W"]',
+            hint="dW = x.T @ dout with the (flattened) x kept in forward, shape (D, M) like W.", mistakes=[
+                ([[0.5, 1.0, 1.0], [0.0, 0.5, 0.5]], "do not divide dW by N: the 1/N of the mean lives only in the "
+                                                     "loss layer.")])
 check_close(grad_of(layer, "b", "Affine"), [1.0, 1.0, 1.0], 'Affine.grads["b"]', mistakes=[
     ([0.5, 0.5, 0.5], "b was added to every example: db is the SUM of dout over the batch, not the mean."),
 ], hint="db = dout.sum(axis=0): a sum over the batch axis, shape (M,).")
 # Any rank: a batch of two 1x2x2 "images" is flattened to (2, 4) and dx gets the image shape back.
 images = np.arange(8.0).reshape(2, 1, 2, 2)
 layer = Affine(np.ones((4, 3)), np.zeros(3))
-check_close(call(layer.forward, images, name="Affine.forward"), [[6.0] * 3, [22.0] * 3],
-            "Affine.forward on (2, 1, 2, 2) images", hint="flatten each example: x.reshape(N, -1).")
-dx = call(layer.backward, np.ones((2, 3)), name="Affine.backward")
+check_close(call(layer.forward, images, name="Affine.forward", hint="flatten each example first: x.reshape(N, -1)."),
+            [[6.0] * 3, [22.0] * 3], "Affine.forward on (2, 1, 2, 2) images", hint="flatten each example: x.reshape(N, -1).")
+dx = call(layer.backward, np.ones((2, 3)), name="Affine.backward", hint="dx = (dout @ W.T).reshape(x.shape).")
 check_shape(dx, (2, 1, 2, 2), "Affine.backward on (2, 1, 2, 2) images: dx",
             hint="remember x.shape in forward and reshape dx back to it.")
 ### BEGIN HIDDEN TESTS
@@ -278,7 +284,7 @@ x = np.array([[-2.0, 0.5], [3.0, -0.1]])
 layer = ReLU()
 with unchanged("ReLU.forward", x=x):
     out = call(layer.forward, x, name="ReLU.forward")
-check_close(out, [[0.0, 0.5], [3.0, 0.0]], "ReLU.forward(x)")
+check_close(out, [[0.0, 0.5], [3.0, 0.0]], "ReLU.forward(x)", hint="out = max(0, x) elementwise: np.maximum(x, 0).")
 dout = np.array([[10.0, -20.0], [30.0, 40.0]])
 with unchanged("ReLU.backward", dout=dout):
     dx = call(layer.backward, dout, name="ReLU.backward")
@@ -287,13 +293,14 @@ check_close(dx, [[0.0, -20.0], [30.0, 0.0]], "ReLU.backward(dout)", mistakes=[
 ], hint="dx = dout where x > 0, and 0 where x <= 0.")
 ### BEGIN HIDDEN TESTS
 rng = np.random.default_rng(302)
-for shape in ((4, 5), (2, 3, 4), (2, 1, 3, 3)):
+for shape in ((4, 5), (1, 6), (2, 3, 4), (2, 1, 3, 3)):
     x_ = rng.normal(size=shape)
     x_[np.abs(x_) < 1e-3] = 0.5   # keep away from the kink, where the numerical gradient is ambiguous
     dout_ = rng.normal(size=shape)
     layer = ReLU()
     with unchanged("ReLU", x=x_, dout=dout_):
-        check_close(call(layer.forward, x_, name="ReLU.forward"), np.maximum(x_, 0), f"ReLU.forward on {shape}")
+        check_close(call(layer.forward, x_, name="ReLU.forward"), np.maximum(x_, 0), f"ReLU.forward on {shape}",
+                    hint="out = np.maximum(x, 0), the same shape as x.")
         dx = call(layer.backward, dout_, name="ReLU.backward")
     check_gradient(dx, numerical_gradient_array(lambda z: np.maximum(z, 0), x_.copy(), dout_),
                    f"ReLU.backward on {shape}", hint="dx = dout * (x > 0) with the x of the last forward.")
@@ -301,8 +308,10 @@ for shape in ((4, 5), (2, 3, 4), (2, 1, 3, 3)):
 layer = ReLU()
 call(layer.forward, np.array([1.0, -1.0]), name="ReLU.forward")
 call(layer.forward, np.array([-1.0, 1.0]), name="ReLU.forward")
-check_close(call(layer.backward, np.array([5.0, 7.0]), name="ReLU.backward"), [0.0, 7.0],
-            "ReLU.backward after two forwards", hint="keep the mask of the latest forward.")
+for attempt in ("", " (called a second time)"):
+    check_close(call(layer.backward, np.array([5.0, 7.0]), name="ReLU.backward"), [0.0, 7.0],
+                f"ReLU.backward after forwards on [1, -1] then [-1, 1]{attempt}",
+                hint="keep the mask of the LATEST forward (set it on every call), and do not modify it in backward.")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -342,22 +351,24 @@ class Sigmoid:
 x = np.array([[0.0, np.log(3.0)]])
 layer = Sigmoid()
 with unchanged("Sigmoid.forward", x=x):
-    check_close(call(layer.forward, x, name="Sigmoid.forward"), [[0.5, 0.75]], "Sigmoid.forward(x)")
+    check_close(call(layer.forward, x, name="Sigmoid.forward"), [[0.5, 0.75]], "Sigmoid.forward(x)",
+                hint="out = 1 / (1 + np.exp(-x)) elementwise.")
 check_close(call(layer.backward, np.array([[1.0, 1.0]]), name="Sigmoid.backward"), [[0.25, 0.1875]],
             "Sigmoid.backward([[1, 1]])", mistakes=[
                 (x * (1 - x), "the derivative is out * (1 - out) with out = sigmoid(x), the OUTPUT kept in forward, not x."),
                 ([[0.5, 0.75]], "multiply by (1 - out) too: sigma'(x) = out * (1 - out)."),
-            ])
+            ], hint="dx = dout * out * (1 - out), with out the output kept in forward.")
 ### BEGIN HIDDEN TESTS
 ### BEGIN REFERENCE
 sig = lambda z: 1 / (1 + np.exp(-z))
 ### END REFERENCE
 rng = np.random.default_rng(303)
-for shape in ((4, 5), (2, 3, 3)):
+for shape in ((4, 5), (1, 6), (2, 3, 3), (2, 1, 3, 3)):
     x_, dout_ = 2 * rng.normal(size=shape), rng.normal(size=shape)
     layer = Sigmoid()
     with unchanged("Sigmoid", x=x_, dout=dout_):
-        check_close(call(layer.forward, x_, name="Sigmoid.forward"), sig(x_), f"Sigmoid.forward on {shape}")
+        check_close(call(layer.forward, x_, name="Sigmoid.forward"), sig(x_), f"Sigmoid.forward on {shape}",
+                    hint="out = 1 / (1 + np.exp(-x)), the same shape as x.")
         dx = call(layer.backward, dout_, name="Sigmoid.backward")
     check_gradient(dx, numerical_gradient_array(sig, x_.copy(), dout_), f"Sigmoid.backward on {shape}",
                    hint="dx = dout * out * (1 - out) with the output out of the last forward.")
@@ -427,15 +438,15 @@ with unchanged("LeakyReLU.forward", x=x):
 check_close(out, [[-0.2, 3.0]], "LeakyReLU(alpha=0.1).forward([[-2, 3]])", mistakes=[
     ([[-2.0, 0.3]], "the slope alpha belongs to the NEGATIVE side: f(x) = x for x > 0, alpha * x otherwise."),
     ([[-0.02, 3.0]], "use self.alpha (here 0.1), not a fixed 0.01."),
-])
+], hint="out = x where x > 0, alpha * x elsewhere: np.where(x > 0, x, self.alpha * x).")
 check_close(call(layer.backward, np.array([[1.0, 1.0]]), name="LeakyReLU.backward"), [[0.1, 1.0]],
             "LeakyReLU(alpha=0.1).backward([[1, 1]])", mistakes=[
                 ([[1.0, 0.1]], "the slope alpha belongs to the NEGATIVE side."),
                 ([[0.0, 1.0]], "for x <= 0 the gradient is alpha * dout, not 0 (that would be ReLU)."),
-            ])
+            ], hint="dx = dout where x > 0, alpha * dout elsewhere, with the x (or mask) kept in forward.")
 ### BEGIN HIDDEN TESTS
 rng = np.random.default_rng(304)
-for shape, alpha in (((4, 5), 0.2), ((2, 3, 3), 0.01)):
+for shape, alpha in (((4, 5), 0.2), ((1, 6), 0.1), ((2, 3, 3), 0.01), ((2, 1, 3, 3), 0.3)):
     x_ = rng.normal(size=shape)
     x_[np.abs(x_) < 1e-3] = 0.5
     dout_ = rng.normal(size=shape)
@@ -444,19 +455,22 @@ for shape, alpha in (((4, 5), 0.2), ((2, 3, 3), 0.01)):
     f = lambda z: np.where(z > 0, z, alpha * z)
     ### END REFERENCE
     with unchanged("LeakyReLU", x=x_, dout=dout_):
-        check_close(call(layer.forward, x_, name="LeakyReLU.forward"), f(x_), f"LeakyReLU(alpha={alpha}).forward on {shape}")
+        check_close(call(layer.forward, x_, name="LeakyReLU.forward"), f(x_), f"LeakyReLU(alpha={alpha}).forward on {shape}",
+                    hint="out = np.where(x > 0, x, self.alpha * x), the same shape as x.")
         dx = call(layer.backward, dout_, name="LeakyReLU.backward")
     check_gradient(dx, numerical_gradient_array(f, x_.copy(), dout_), f"LeakyReLU(alpha={alpha}).backward on {shape}",
                    hint="dx = dout where x > 0, alpha * dout elsewhere, with the x of the last forward.")
 check_close(call(LeakyReLU().forward, np.array([-1.0, 2.0]), name="LeakyReLU.forward"), [-0.01, 2.0],
-            "LeakyReLU().forward([-1, 2]) with the default alpha = 0.01")
+            "LeakyReLU().forward([-1, 2]) with the default alpha = 0.01", hint="keep the default alpha=0.01 of __init__.")
 # two forwards of different shapes, then backward: the mask of the latest forward
 layer = LeakyReLU(alpha=0.2)
 call(layer.forward, np.array([[1.0, -1.0, 1.0]]), name="LeakyReLU.forward")
 call(layer.forward, np.array([[-1.0], [1.0]]), name="LeakyReLU.forward")
-check_close(call(layer.backward, np.array([[5.0], [7.0]]), name="LeakyReLU.backward"), [[1.0], [7.0]],
-            "LeakyReLU(alpha=0.2).backward after forwards on [[1, -1, 1]] then [[-1], [1]]",
-            hint="keep the mask (or x) of the LATEST forward (set it on every call).")
+for attempt in ("", " (called a second time)"):
+    check_close(call(layer.backward, np.array([[5.0], [7.0]]), name="LeakyReLU.backward"), [[1.0], [7.0]],
+                f"LeakyReLU(alpha=0.2).backward after forwards on [[1, -1, 1]] then [[-1], [1]]{attempt}",
+                hint="keep the mask (or x) of the LATEST forward (set it on every call), and do not modify it in "
+                     "backward.")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -500,16 +514,22 @@ layer = ELU(alpha=2.0)
 with unchanged("ELU.forward", x=x):
     check_close(call(layer.forward, x, name="ELU.forward"), [[-1.0, 1.5]], "ELU(alpha=2).forward(x)", mistakes=[
         ([[-0.5, 1.5]], "multiply by self.alpha: f(x) = alpha * (exp(x) - 1) for x <= 0."),
-    ])
+    ], hint="out = x where x > 0, alpha * (exp(x) - 1) elsewhere.")
 check_close(call(layer.backward, np.array([[3.0, 3.0]]), name="ELU.backward"), [[3.0, 3.0]],
             "ELU(alpha=2).backward([[3, 3]])", mistakes=[
                 ([[1.5, 3.0]], "for x <= 0 the slope is alpha * exp(x): you left out alpha."),
                 ([[-3.0, 3.0]], "the slope for x <= 0 is f(x) + alpha = alpha * exp(x), not f(x)."),
                 ([[0.0, 3.0]], "for x <= 0 the slope is alpha * exp(x), not 0."),
-            ])
+            ], hint="dx = dout where x > 0, dout * alpha * exp(x) elsewhere, with the x kept in forward.")
+# With alpha = 1: f(-ln 2) = 1/2 - 1 = -1/2, slope 1/2.
+layer = ELU()
+check_close(call(layer.forward, np.array([[-np.log(2.0), 2.0]]), name="ELU.forward"), [[-0.5, 2.0]],
+            "ELU().forward([[-ln 2, 2]])", hint="out = x where x > 0, alpha * (exp(x) - 1) elsewhere (alpha = 1 by default).")
+check_close(call(layer.backward, np.array([[4.0, 4.0]]), name="ELU.backward"), [[2.0, 4.0]],
+            "ELU().backward([[4, 4]])", hint="dx = dout where x > 0, dout * alpha * exp(x) elsewhere (here 4 * 1/2).")
 ### BEGIN HIDDEN TESTS
 rng = np.random.default_rng(305)
-for shape, alpha in (((4, 5), 1.0), ((2, 3, 3), 0.5)):
+for shape, alpha in (((4, 5), 1.0), ((1, 6), 2.0), ((2, 3, 3), 0.5), ((2, 1, 3, 3), 1.5)):
     x_ = 2 * rng.normal(size=shape)
     x_[np.abs(x_) < 1e-3] = 0.5
     dout_ = rng.normal(size=shape)
@@ -518,12 +538,13 @@ for shape, alpha in (((4, 5), 1.0), ((2, 3, 3), 0.5)):
     f = lambda z: np.where(z > 0, z, alpha * (np.exp(np.minimum(z, 0)) - 1))
     ### END REFERENCE
     with unchanged("ELU", x=x_, dout=dout_):
-        check_close(call(layer.forward, x_, name="ELU.forward"), f(x_), f"ELU(alpha={alpha}).forward on {shape}")
+        check_close(call(layer.forward, x_, name="ELU.forward"), f(x_), f"ELU(alpha={alpha}).forward on {shape}",
+                    hint="out = np.where(x > 0, x, self.alpha * (np.exp(np.minimum(x, 0)) - 1)).")
         dx = call(layer.backward, dout_, name="ELU.backward")
     check_gradient(dx, numerical_gradient_array(f, x_.copy(), dout_), f"ELU(alpha={alpha}).backward on {shape}",
                    hint="dx = dout where x > 0, dout * alpha * exp(x) elsewhere.")
 check_close(call(ELU().forward, np.array([-1.0, 2.0]), name="ELU.forward"), [np.exp(-1.0) - 1, 2.0],
-            "ELU().forward([-1, 2]) with the default alpha = 1")
+            "ELU().forward([-1, 2]) with the default alpha = 1", hint="keep the default alpha=1.0 of __init__.")
 # two forwards of different shapes, then backward twice: it belongs to the latest forward
 layer = ELU(alpha=2.0)
 call(layer.forward, np.array([[1.0, -1.0, 1.0]]), name="ELU.forward")
@@ -570,10 +591,12 @@ class Flatten:
 # %% tests="test_flatten" points=1
 x = np.arange(12.0).reshape(2, 1, 2, 3)
 layer = Flatten()
-out = call(layer.forward, x, name="Flatten.forward")
+with unchanged("Flatten.forward", x=x):
+    out = call(layer.forward, x, name="Flatten.forward")
 check_close(out, [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]], "Flatten.forward on (2, 1, 2, 3)",
-            hint="keep the batch axis: x.reshape(N, -1).")
-dx = call(layer.backward, np.arange(12.0).reshape(2, 6), name="Flatten.backward")
+            hint="return one row per example, shape (N, D): x.reshape(x.shape[0], -1), keeping the batch axis.")
+dx = call(layer.backward, np.arange(12.0).reshape(2, 6), name="Flatten.backward",
+          hint="reshape dout to the shape the latest forward saw (remember x.shape there); do not assume image sizes.")
 check_close(dx, x, "Flatten.backward on (2, 6)", hint="reshape dout back to the shape forward saw.")
 ### BEGIN HIDDEN TESTS
 rng = np.random.default_rng(306)
@@ -653,11 +676,18 @@ for labels, kind in ((t_int, "integer labels"), (t_hot, "one-hot labels")):
                         f"SoftmaxWithLoss.forward with {kind}")
     check_close(loss, np.log(3), f"SoftmaxWithLoss.forward with {kind}",
                 hint="the mean cross-entropy of the softmax: cross_entropy(scores, t) is provided.")
-    check_close(call(layer.backward, name="SoftmaxWithLoss.backward"), expected,
+    check_close(call(layer.backward, name="SoftmaxWithLoss.backward",
+                     hint="integer labels (N,) and one-hot labels (N, C): tell them apart by t.ndim."), expected,
                 f"SoftmaxWithLoss.backward() with {kind}", mistakes=[
                     (2 * expected, "divide by N: the loss is a mean over the batch."),
                     (-expected, "the gradient is (softmax(scores) - T) / N, not (T - softmax(scores)) / N."),
-                ], hint="dL/dscores = (softmax(scores) - onehot(t)) / N; handle both label formats.")
+                    (np.full((2, 3), 1 / 6), "subtract the one-hot labels: (softmax(scores) - T) / N."),
+                ], hint="dL/dscores = (softmax(scores) - onehot(t)) / N, shape (N, C); handle both label formats.")
+    check_close(call(layer.backward, 3.0, name="SoftmaxWithLoss.backward"), 3 * expected,
+                f"SoftmaxWithLoss.backward(3.0) with {kind}",
+                hint="multiply by dout (the chain rule), and leave the probabilities kept in forward as they were: "
+                     "backward may run more than once (subtract the labels from a copy).",
+                mistakes=[(expected, "multiply by dout (the chain rule): backward(3.0) returned what backward() did.")])
 ### BEGIN HIDDEN TESTS
 from dlfs.grading import check_float
 
@@ -680,7 +710,8 @@ for n, c in ((5, 4), (1, 3), (8, 10)):
             loss = check_scalar(loss, f"SoftmaxWithLoss.forward, {kind} labels, ({n}, {c})",
                                 hint="tell the label forms apart by t.ndim (1: integers, 2: one-hot), not by the "
                                      "dtype: one-hot rows may hold integers.")
-            check_close(loss, ref_loss, f"SoftmaxWithLoss.forward, {kind} labels, ({n}, {c})")
+            check_close(loss, ref_loss, f"SoftmaxWithLoss.forward, {kind} labels, ({n}, {c})",
+                        hint="the mean cross-entropy of softmax(scores): the provided cross_entropy(scores, t).")
             ds = call(layer.backward, name="SoftmaxWithLoss.backward")
         check_close(ds, ref_grad, f"SoftmaxWithLoss.backward(), {kind} labels, ({n}, {c})", mistakes=[
             (ref_grad * n, "divide by N: the loss is a mean over the batch."),
@@ -696,9 +727,19 @@ layer = SoftmaxWithLoss()
 loss = check_scalar(call(layer.forward, huge, np.array([1, 1]), name="SoftmaxWithLoss.forward"),
                     "SoftmaxWithLoss.forward with scores in the thousands",
                     hint="use log-softmax (or the provided cross_entropy), never log(softmax): log(0) = -inf.")
-check_close(loss, 500.0, "SoftmaxWithLoss.forward with scores in the thousands")
+check_close(loss, 500.0, "SoftmaxWithLoss.forward with scores in the thousands",
+            hint="use log-softmax (or the provided cross_entropy), never log(softmax) or log(softmax + epsilon).")
 check_close(call(layer.backward, name="SoftmaxWithLoss.backward"), [[0.5, -0.5, 0.0], [0.0, 0.0, 0.0]],
-            "SoftmaxWithLoss.backward() with scores in the thousands")
+            "SoftmaxWithLoss.backward() with scores in the thousands",
+            hint="use the provided (stable) softmax for the probabilities kept in forward.")
+# two forwards of different shapes, then backward: it belongs to the latest forward
+layer = SoftmaxWithLoss()
+call(layer.forward, rng.normal(size=(3, 4)), np.array([0, 1, 2]), name="SoftmaxWithLoss.forward")
+s_ = np.array([[0.0, np.log(3.0)], [0.0, 0.0]])
+call(layer.forward, s_, np.array([1, 0]), name="SoftmaxWithLoss.forward")
+check_close(call(layer.backward, name="SoftmaxWithLoss.backward"), [[0.125, -0.125], [-0.25, 0.25]],
+            "SoftmaxWithLoss.backward() after forwards on (3, 4) then (2, 2) scores",
+            hint="keep the probabilities and labels of the LATEST forward (set them on every call).")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1063,24 +1104,28 @@ x, t = np.array([[1.0, 2.0]]), np.array([[1.0, 2.0]])
 model, layers = stand_in_model()
 check_close(call(model.predict, x, name="Model.predict"), [[3.0, -7.0]], "Model.predict(x)", mistakes=[
     ([[4.0, -3.0]], "apply the layers in order, layers[0] first."),
-])
+], hint="pass x through every layer in order: x = layer_forward(layer, x, train), then return x.")
 check_close(check_scalar(call(model.loss, x, t, name="Model.loss"), "Model.loss(x, t)"), -11.0, "Model.loss(x, t)",
             hint="the loss layer's forward of predict(x) and t.")
 grads = call(model.gradient, x, t, name="Model.gradient")
 check_keys(grads, ["0.w", "2.w"], "Model.gradient(x, t)",
            hint="return a dict keyed by the index of the layer in model.layers, a dot, the parameter name.")
-check_close(grads["2.w"], [3.0, 14.0], 'Model.gradient(x, t)["2.w"]', hint="start from loss_layer.backward(1.0).")
+check_close(grads["2.w"], [3.0, 14.0], 'Model.gradient(x, t)["2.w"]',
+            hint="start from dout = loss_layer.backward(1.0), then call backward on the layers in REVERSE order (the "
+                 "last layer first), each receiving the dx of the layer after it.")
 check_close(grads["0.w"], [1.0, -4.0], 'Model.gradient(x, t)["0.w"]', mistakes=[
     ([1.0, 4.0], "call backward in the REVERSE order of forward: the last layer first."),
 ], hint="pass each layer's dx on as the dout of the layer before it.")
 params = call(lambda: model.params, name="Model.params")
-check_keys(params, ["0.w", "2.w"], "Model.params")
+check_keys(params, ["0.w", "2.w"], "Model.params",
+           hint='one key per parameter: the index of its layer in model.layers, a dot, its name ("0.w").')
 check_that("holds", (params["0.w"] is layers[0].params["w"], params["2.w"] is layers[2].params["w"]), "Model.params",
            hint="hold the layers' own arrays, not copies: an optimizer updates them in place.",
            problem="arrays that are not the layers' own (copies?)")
 grads_property = call(lambda: model.grads, name="Model.grads")
 check_keys(grads_property, ["0.w", "2.w"], "Model.grads", hint="the keys of Model.params.")
-check_close(grads_property["0.w"], [1.0, -4.0], 'Model.grads["0.w"]')
+check_close(grads_property["0.w"], [1.0, -4.0], 'Model.grads["0.w"]',
+            hint="collect each layer's grads after the backward pass, with the keys of Model.params.")
 empty = Model(loss_layer=StandInLoss())
 add_hint = "append the layer to model.layers and return the model itself (return self)."
 check_that("holds", (call(empty.add, StandInShift(), name="Model.add") is empty,), "Model.add(layer)", hint=add_hint,
@@ -1168,7 +1213,8 @@ for what, run, flag in (("predict(x)", lambda: model.predict(x_), False),
                expected=flag)
 check_close(call(model.predict, x_, name="Model.predict"),
             np.tanh(x_.reshape(7, -1) @ model.layers[0].params["W"] + model.layers[0].params["b"])
-            @ model.layers[3].params["W"] + model.layers[3].params["b"], "Model.predict on a (7, 2, 3) batch")
+            @ model.layers[3].params["W"] + model.layers[3].params["b"], "Model.predict on a (7, 2, 3) batch",
+            hint="pass x through every layer in order, in prediction mode (train=False).")
 chained = Model(loss_layer=_RefSoftmaxLoss())
 first, second = _RefTanh(), _RefTanh()
 check_that("holds", (call(chained.add, first, name="Model.add") is chained,), "Model().add(a)",
@@ -1263,12 +1309,13 @@ class StandInModel:
 x = np.arange(7.0).reshape(7, 1)
 t = np.array([0, 1, 2, 0, 0, 0, 0])
 spy = StandInModel()
-got = check_scalar(call(model_accuracy, spy, x, t, 3), "model_accuracy(model, x, t, batch_size=3)")
+got = check_scalar(call(model_accuracy, spy, x, t, 3), "model_accuracy(model, x, t, batch_size=3)",
+                   hint="return one number: the fraction of correct predictions.")
 check_close(got, 5 / 7, "model_accuracy(model, x, t, batch_size=3)", mistakes=[
     (5.0, "return the fraction of correct predictions, not their count."),
     (7 / 9, "do not average the accuracies of the batches: the last batch is shorter. Count the correct ones."),
-    (4 / 6, "the last, shorter batch (here 1 example) counts too."),
-])
+    (4 / 6, "the last, shorter batch (here 1 example) counts too: a loop like range(N // batch_size) drops it."),
+], hint="accuracy = (number of examples whose argmax(scores) is the label) / N, counted over every batch.")
 check_that("batch_sizes", (spy.batch_sizes,), "the batches model_accuracy(model, x, t, batch_size=3) predicted",
            hint="predict x[start:start + batch_size] for start in range(0, N, batch_size).", largest=3, total=7,
            unit="examples", missing="no call of predict")
@@ -1282,7 +1329,8 @@ t_ = np.where(rng.random(2500) < 0.6, pred, (pred + 1) % 3)
 spy = StandInModel()
 with unchanged("model_accuracy", x=x_, t=t_):
     got = check_scalar(call(model_accuracy, spy, x_, t_), "model_accuracy on 2500 images (default batch_size)")
-check_close(got, float(np.mean(pred == t_)), "model_accuracy on 2500 images (default batch_size)")
+check_close(got, float(np.mean(pred == t_)), "model_accuracy on 2500 images (default batch_size)",
+            hint="count the correct predictions over every batch (the last, shorter one too), then divide by N.")
 check_that("batch_sizes", (spy.batch_sizes,), "the batches model_accuracy predicted on 2500 images (default "
            "batch_size=1000)", largest=1000, total=2500, unit="examples", missing="no call of predict",
            hint="loop over start in range(0, N, batch_size) and predict x[start:start + batch_size].")
@@ -1292,7 +1340,9 @@ for size in (1, 7, 2500, 4000):
     spy = StandInModel()
     got = call(model_accuracy, spy, x_, np.eye(3)[t_], size)
     check_close(check_scalar(got, f"model_accuracy(batch_size={size}), one-hot"), float(np.mean(pred == t_)),
-                f"model_accuracy(batch_size={size}), one-hot labels")
+                f"model_accuracy(batch_size={size}), one-hot labels",
+                hint="turn one-hot labels into integers (argmax(t, axis=1)), count the correct ones over every batch "
+                     "(the last, shorter one too), then divide by N.")
     check_that("batch_sizes", (spy.batch_sizes,), f"the batches model_accuracy(batch_size={size}) predicted",
                hint="predict at most batch_size examples at a time.", largest=size, total=2500, unit="examples",
                missing="no call of predict")
@@ -1395,7 +1445,10 @@ with tempfile.TemporaryDirectory() as folder:
         array *= 0.0
     call(load_params, net, path)
     check_close(net.predict(x), before, "predictions after save, overwrite, load", hint=(
-        "write the stored values into the model's own arrays: params = model.params; params[key][...] = stored[key]."))
+        "write the stored values into the model's own arrays: params = model.params; params[key][...] = stored[key]."),
+        mistakes=[(np.zeros_like(before), "the model still holds the overwritten weights (zeros): load_params must "
+                   "write the stored values INTO the layers' arrays, params[key][...] = stored[key]; assigning "
+                   "model.params[key] = ... changes only a temporary dict.")])
     check_that("holds", (net.layers[0].params["w"] is arrays[0],), "load_params",
                problem="a new array in place of the layer's own weight array",
                hint="write into the layer's array instead of replacing it: params[key][...] = stored[key].")
@@ -1572,11 +1625,28 @@ print(f"train {x_train.shape}, validation {x_val.shape}, test {x_test.shape}, {e
 
 mlp = make_mlp([784, 100, 100, 10], weight_std=0.05, seed=0)
 probe = (x_train[:1000], t_train[:1000], x_val[:1000], t_val[:1000])
-steps = epochs * -(-len(x_train) // 100)
-title = f"MLP 784-100-100-10, SGD lr 0.5 (a point every {every} steps)"
+steps_per_epoch = -(-len(x_train) // 100)
+steps = epochs * steps_per_epoch
+title = f"MLP 784-100-100-10, SGD lr 0.5 (live; one point every {every} steps)"
 with TrainingMonitor(total=steps // every, title=title, every=1.0) as monitor:
     train_sgd(mlp, x_train, t_train, epochs, batch_size=100, lr=0.5, seed=0, monitor=monitor, probe=probe, every=every)
 print(f"train accuracy {mlp.accuracy(x_train, t_train):.4f}, validation accuracy {mlp.accuracy(x_val, t_val):.4f}")
+
+# The curves against what the x axis really counts: training steps (one mini-batch of 100 images each), epochs on top.
+measured_at = every * np.arange(1, len(monitor.history["loss"]) + 1)
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
+axes[0].plot(measured_at, monitor.history["loss"], color="C0")
+axes[0].set(ylabel="loss (mean cross-entropy, nats)\non 1000 training images")
+axes[1].plot(measured_at, 100 * np.asarray(monitor.history["val_accuracy"]), color="C1")
+axes[1].set(ylabel="accuracy (%)\non 1000 validation images")
+for ax in axes:
+    ax.set_xlabel("training step (one mini-batch of 100 images)")
+    ax.set_xlim(0, steps)
+    ax.grid(alpha=0.3)
+    top = ax.secondary_xaxis("top", functions=(lambda s: s / steps_per_epoch, lambda e: e * steps_per_epoch))
+    top.set_xlabel("epoch (one pass over the training images)")
+fig.suptitle(f"MLP 784-100-100-10 on {len(x_train)} MNIST images, SGD lr 0.5")
+plt.show()
 print(f"test accuracy, looked at once: {mlp.accuracy(x_test, t_test):.4f}")
 
 # %% [markdown]

@@ -1,5 +1,7 @@
 """Variants for 02_softmax."""
 
+from variants import VISIBLE
+
 TESTS = {
     "softmax": "test_softmax",
     "log_softmax": "test_log_softmax",
@@ -79,20 +81,20 @@ VARIANTS = [
     return z / z.sum(axis=-1)[..., None]"""), True),
     # softmax: classic mistakes
     ("softmax", "no max subtracted", _SOFTMAX.format(body="""e = np.exp(x)
-    return e / e.sum(axis=-1, keepdims=True)"""), False),
+    return e / e.sum(axis=-1, keepdims=True)"""), VISIBLE),
     ("softmax", "max of the whole array", _SOFTMAX.format(body="""e = np.exp(x - np.max(x))
     return e / e.sum(axis=-1, keepdims=True)"""), False),
     ("softmax", "max over axis 0", _SOFTMAX.format(body="""e = np.exp(x - np.max(x, axis=0, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)"""), False),
+    return e / e.sum(axis=-1, keepdims=True)"""), VISIBLE),
     ("softmax", "keepdims missing", _SOFTMAX.format(body="""e = np.exp(x - np.max(x, axis=-1))
-    return e / np.sum(e, axis=-1)"""), False),
+    return e / np.sum(e, axis=-1)"""), VISIBLE),
     ("softmax", "sum over the whole array", _SOFTMAX.format(body="""e = np.exp(x - np.max(x, axis=-1, keepdims=True))
-    return e / e.sum()"""), False),
+    return e / e.sum()"""), VISIBLE),
     ("softmax", "axis 1 only works for 2-D", _SOFTMAX.format(body="""e = np.exp(x - np.max(x, axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)"""), False),
+    return e / e.sum(axis=1, keepdims=True)"""), VISIBLE),
     ("softmax", "subtracts the max in place", _SOFTMAX.format(body="""x -= np.max(x, axis=-1, keepdims=True)
     e = np.exp(x)
-    return e / e.sum(axis=-1, keepdims=True)"""), False),
+    return e / e.sum(axis=-1, keepdims=True)"""), VISIBLE),
     # log_softmax: correct alternatives
     ("log_softmax", "logaddexp.reduce", _LOG_SOFTMAX.format(
         body="return x - np.logaddexp.reduce(x, axis=-1, keepdims=True)"), True),
@@ -107,15 +109,15 @@ VARIANTS = [
     # log_softmax: classic mistakes
     ("log_softmax", "log of softmax", _LOG_SOFTMAX.format(body="""z = x - x.max(axis=-1, keepdims=True)
     e = np.exp(z)
-    return np.log(e / e.sum(axis=-1, keepdims=True))"""), False),
+    return np.log(e / e.sum(axis=-1, keepdims=True))"""), VISIBLE),
     ("log_softmax", "no max subtracted", _LOG_SOFTMAX.format(
-        body="return x - np.log(np.sum(np.exp(x), axis=-1, keepdims=True))"), False),
+        body="return x - np.log(np.sum(np.exp(x), axis=-1, keepdims=True))"), VISIBLE),
     ("log_softmax", "forgot to subtract the max itself", _LOG_SOFTMAX.format(body="""m = x.max(axis=-1, keepdims=True)
-    return x - np.log(np.sum(np.exp(x - m), axis=-1, keepdims=True))"""), False),
+    return x - np.log(np.sum(np.exp(x - m), axis=-1, keepdims=True))"""), VISIBLE),
     ("log_softmax", "max of the whole array", _LOG_SOFTMAX.format(body="""m = np.max(x)
     return x - m - np.log(np.sum(np.exp(x - m), axis=-1, keepdims=True))"""), False),
     ("log_softmax", "keepdims missing", _LOG_SOFTMAX.format(body="""m = np.max(x, axis=-1)
-    return x - m - np.log(np.sum(np.exp(x - m), axis=-1))"""), False),
+    return x - m - np.log(np.sum(np.exp(x - m), axis=-1))"""), VISIBLE),
     # cross_entropy: correct alternatives
     ("cross_entropy", "loop over examples", _CE.format(body="""logp = log_softmax(scores)
     labels = t if np.ndim(t) == 1 else np.argmax(t, axis=1)
@@ -130,21 +132,21 @@ VARIANTS = [
     ("cross_entropy", "sum instead of mean", _CE.format(body="""logp = log_softmax(scores)
     if np.ndim(t) == 1:
         return float(-np.sum(logp[np.arange(len(t)), t]))
-    return float(-np.sum(t * logp))"""), False),
+    return float(-np.sum(t * logp))"""), VISIBLE),
     ("cross_entropy", "log of softmax", _CE.format(body="""logp = np.log(softmax(scores))
     if np.ndim(t) == 1:
         return float(-np.mean(logp[np.arange(len(t)), t]))
     return float(-np.sum(t * logp) / len(scores))"""), False),
     ("cross_entropy", "integer labels not handled", _CE.format(
-        body="return float(-np.sum(t * log_softmax(scores)) / len(scores))"), False),
+        body="return float(-np.sum(t * log_softmax(scores)) / len(scores))"), VISIBLE),
     ("cross_entropy", "one-hot labels not handled", _CE.format(
-        body="return float(-np.mean(log_softmax(scores)[np.arange(len(scores)), t]))"), False),
+        body="return float(-np.mean(log_softmax(scores)[np.arange(len(scores)), t]))"), VISIBLE),
     ("cross_entropy", "mean over every entry", _CE.format(body="""logp = log_softmax(scores)
     hot = np.eye(scores.shape[1])[t] if np.ndim(t) == 1 else t
-    return float(-np.mean(hot * logp))"""), False),
+    return float(-np.mean(hot * logp))"""), VISIBLE),
     ("cross_entropy", "minus sign forgotten", _CE.format(body="""logp = log_softmax(scores)
     hot = np.eye(scores.shape[1])[t] if np.ndim(t) == 1 else t
-    return float(np.sum(hot * logp) / len(scores))"""), False),
+    return float(np.sum(hot * logp) / len(scores))"""), VISIBLE),
     # cross_entropy_grad: correct alternatives
     ("cross_entropy_grad", "subtract 1 at the labels", _GRAD.format(body="""g = softmax(scores).copy()
     labels = t if np.ndim(t) == 1 else np.argmax(t, axis=1)
@@ -159,18 +161,18 @@ VARIANTS = [
     # cross_entropy_grad: classic mistakes
     ("cross_entropy_grad", "not divided by N", _GRAD.format(body="""y = softmax(scores)
     hot = np.eye(y.shape[1])[t] if np.ndim(t) == 1 else t
-    return y - hot"""), False),
+    return y - hot"""), VISIBLE),
     ("cross_entropy_grad", "sign flipped", _GRAD.format(body="""y = softmax(scores)
     hot = np.eye(y.shape[1])[t] if np.ndim(t) == 1 else t
-    return (hot - y) / len(y)"""), False),
+    return (hot - y) / len(y)"""), VISIBLE),
     ("cross_entropy_grad", "integer labels not handled", _GRAD.format(
-        body="return (softmax(scores) - t) / len(scores)"), False),
+        body="return (softmax(scores) - t) / len(scores)"), VISIBLE),
     ("cross_entropy_grad", "one-hot labels not handled", _GRAD.format(body="""g = softmax(scores).copy()
     g[np.arange(len(g)), t] -= 1
-    return g / len(g)"""), False),
+    return g / len(g)"""), VISIBLE),
     ("cross_entropy_grad", "divided by N * C", _GRAD.format(body="""y = softmax(scores)
     hot = np.eye(y.shape[1])[t] if np.ndim(t) == 1 else t
-    return (y - hot) / y.size"""), False),
+    return (y - hot) / y.size"""), VISIBLE),
     # train_softmax_regression: correct alternatives
     ("train_softmax_regression", "shuffled copies, einsum, in-place updates", _TRAIN.format(body="""order = rng.permutation(n)
         X_s, t_s = X[order], t[order]
@@ -197,11 +199,11 @@ VARIANTS = [
     ("train_softmax_regression", "same order every epoch", _epoch(
         "order = rng.permutation(n)", "order = np.random.default_rng(seed).permutation(n)"), False),
     ("train_softmax_regression", "drops the last short batch", _epoch(
-        "range(0, n, batch_size)", "range(0, n - batch_size + 1, batch_size)"), False),
-    ("train_softmax_regression", "never updates b", _epoch("b = b - lr * g.sum(axis=0)", "pass"), False),
+        "range(0, n, batch_size)", "range(0, n - batch_size + 1, batch_size)"), VISIBLE),
+    ("train_softmax_regression", "never updates b", _epoch("b = b - lr * g.sum(axis=0)", "pass"), VISIBLE),
     ("train_softmax_regression", "averages the gradient again", _epoch(
-        "W = W - lr * xb.T @ g", "W = W - lr * xb.T @ g / len(xb)"), False),
-    ("train_softmax_regression", "gradient ascent", _epoch("W = W - lr * xb.T @ g", "W = W + lr * xb.T @ g"), False),
+        "W = W - lr * xb.T @ g", "W = W - lr * xb.T @ g / len(xb)"), VISIBLE),
+    ("train_softmax_regression", "gradient ascent", _epoch("W = W - lr * xb.T @ g", "W = W + lr * xb.T @ g"), VISIBLE),
     ("train_softmax_regression", "loss recorded after the update", _TRAIN.format(body="""order = rng.permutation(n)
         for start in range(0, n, batch_size):
             xb, tb = X[order[start:start + batch_size]], t[order[start:start + batch_size]]
@@ -252,4 +254,25 @@ VARIANTS += [
     ("train_softmax_regression", "rng.shuffle of an arange", _epoch("order = rng.permutation(n)", "order = np.arange(n); rng.shuffle(order)"), True),
     ("train_softmax_regression", "ceil number of batches", _epoch("for start in range(0, n, batch_size):\n            batch = order[start:start + batch_size]",
    "for k in range(int(np.ceil(n / batch_size))):\n            batch = order[k * batch_size:(k + 1) * batch_size]"), True),
+
+    # Obvious wrong answers the visible tests catch, and other textbooks' conventions.
+    ("softmax", "returns zeros", _SOFTMAX.format(body="return np.zeros_like(x)"), VISIBLE),
+    ("softmax", "returns the input unchanged", _SOFTMAX.format(body="return x"), VISIBLE),
+    ("softmax", "softmax over axis 0", _SOFTMAX.format(body="""e = np.exp(x - np.max(x, axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)"""), VISIBLE),
+    ("log_softmax", "returns zeros", _LOG_SOFTMAX.format(body="return np.zeros_like(x)"), VISIBLE),
+    ("log_softmax", "returns the input unchanged", _LOG_SOFTMAX.format(body="return x"), VISIBLE),
+    ("log_softmax", "over axis 0", _LOG_SOFTMAX.format(body="""m = np.max(x, axis=0, keepdims=True)
+    return x - m - np.log(np.sum(np.exp(x - m), axis=0, keepdims=True))"""), VISIBLE),
+    ("cross_entropy", "returns 0", _CE.format(body="return 0.0"), VISIBLE),
+    ("cross_entropy", "log(softmax + 1e-7), as in Saito's textbook", _CE.format(body="""y = softmax(scores)
+    if np.ndim(t) == 2:
+        t = np.argmax(t, axis=1)
+    n = scores.shape[0]
+    return float(-np.sum(np.log(y[np.arange(n), t] + 1e-7)) / n)"""), False),
+    ("cross_entropy_grad", "returns zeros", _GRAD.format(body="return np.zeros_like(scores)"), VISIBLE),
+    ("cross_entropy_grad", "returns the scores unchanged", _GRAD.format(body="return scores"), VISIBLE),
+    ("cross_entropy_grad", "forgets the labels", _GRAD.format(body="return softmax(scores) / len(scores)"), VISIBLE),
+    ("train_softmax_regression", "never updates", _epoch("""W = W - lr * xb.T @ g
+            b = b - lr * g.sum(axis=0)""", "pass"), VISIBLE),
 ]

@@ -2,6 +2,7 @@
 another style (must pass), for every answer cell."""
 
 from textwrap import dedent, indent
+from variants import VISIBLE
 
 TESTS = {
     "affine": "test_affine",
@@ -240,27 +241,27 @@ return np.dot(dout, self.params["W"].T).reshape(*self.x.shape)
 self.grads["W"] = self.X.T @ dout
 self.grads["b"] = dout.mean(axis=0)
 return (dout @ self.params["W"].T).reshape(self.shape)
-"""), False),
+"""), VISIBLE),
     ("affine", "db summed over the wrong axis", _affine(_AFFINE_FORWARD, """
 self.grads["W"] = self.X.T @ dout
 self.grads["b"] = dout.sum(axis=1)
 return (dout @ self.params["W"].T).reshape(self.shape)
-"""), False),
+"""), VISIBLE),
     ("affine", "db not summed", _affine(_AFFINE_FORWARD, """
 self.grads["W"] = self.X.T @ dout
 self.grads["b"] = dout
 return (dout @ self.params["W"].T).reshape(self.shape)
-"""), False),
+"""), VISIBLE),
     ("affine", "dW divided by N", _affine(_AFFINE_FORWARD, """
 self.grads["W"] = self.X.T @ dout / len(dout)
 self.grads["b"] = dout.sum(axis=0)
 return (dout @ self.params["W"].T).reshape(self.shape)
-"""), False),
+"""), VISIBLE),
     ("affine", "dx not restored to the 4-D shape", _affine(_AFFINE_FORWARD, """
 self.grads["W"] = self.X.T @ dout
 self.grads["b"] = dout.sum(axis=0)
 return dout @ self.params["W"].T
-"""), False),
+"""), VISIBLE),
     ("affine", "input not flattened", _affine("""
 self.X = x
 return x @ self.params["W"] + self.params["b"]
@@ -268,7 +269,7 @@ return x @ self.params["W"] + self.params["b"]
 self.grads["W"] = self.X.T @ dout
 self.grads["b"] = dout.sum(axis=0)
 return dout @ self.params["W"].T
-"""), False),
+"""), VISIBLE),
     ("affine", "gradients accumulated with +=", _affine(_AFFINE_FORWARD, """
 self.grads["W"] += self.X.T @ dout
 self.grads["b"] += dout.sum(axis=0)
@@ -302,24 +303,24 @@ dx = dout.copy()
 dx[self.mask] = 0
 return dx
 """), True),
-    ("relu", "edits its input in place", SINGLE_MISTAKE[1], False),
+    ("relu", "edits its input in place", SINGLE_MISTAKE[1], VISIBLE),
     ("relu", "mask recomputed from dout", _layer("ReLU", """
 return np.maximum(x, 0)
 """, """
 return dout * (dout > 0)
-"""), False),
+"""), VISIBLE),
     ("relu", "backward edits dout in place", _layer("ReLU", """
 self.mask = x <= 0
 return np.maximum(x, 0)
 """, """
 dout[self.mask] = 0
 return dout
-"""), False),
+"""), VISIBLE),
     ("relu", "backward returns dout unmasked", _layer("ReLU", """
 return np.maximum(x, 0)
 """, """
 return dout
-"""), False),
+"""), VISIBLE),
     # ---------------------------------------------------------------- Sigmoid
     ("sigmoid", "tanh identity, derivative from x", _layer("Sigmoid", """
 self.x = x
@@ -339,19 +340,19 @@ self.x = x
 return 1 / (1 + np.exp(-x))
 """, """
 return dout * self.x * (1 - self.x)
-"""), False),
+"""), VISIBLE),
     ("sigmoid", "backward misses (1 - y)", _layer("Sigmoid", """
 self.out = 1 / (1 + np.exp(-x))
 return self.out
 """, """
 return dout * self.out
-"""), False),
+"""), VISIBLE),
     ("sigmoid", "sign of the exponent flipped", _layer("Sigmoid", """
 self.out = 1 / (1 + np.exp(x))
 return self.out
 """, """
 return dout * self.out * (1 - self.out)
-"""), False),
+"""), VISIBLE),
     ("sigmoid", "backward ignores dout", _layer("Sigmoid", """
 self.out = 1 / (1 + np.exp(-x))
 return self.out
@@ -380,26 +381,26 @@ self.x = x
 return np.where(x > 0, self.alpha * x, x)
 """, """
 return np.where(self.x > 0, self.alpha * dout, dout)
-"""), False),
+"""), VISIBLE),
     ("leaky_relu", "alpha hard-coded to 0.01", _layer("LeakyReLU", """
 self.x = x
 return np.where(x > 0, x, 0.01 * x)
 """, """
 return np.where(self.x > 0, dout, 0.01 * dout)
-"""), False),
+"""), VISIBLE),
     ("leaky_relu", "backward of a plain ReLU", _layer("LeakyReLU", """
 self.x = x
 return np.where(x > 0, x, self.alpha * x)
 """, """
 return dout * (self.x > 0)
-"""), False),
+"""), VISIBLE),
     ("leaky_relu", "edits its input in place", _layer("LeakyReLU", """
 self.mask = x > 0
 x[~self.mask] *= self.alpha
 return x
 """, """
 return np.where(self.mask, dout, self.alpha * dout)
-"""), False),
+"""), VISIBLE),
     # ---------------------------------------------------------------- ELU
     ("elu", "expm1, derivative from the output", _layer("ELU", """
 self.x = x
@@ -424,26 +425,26 @@ self.x = x
 return np.where(x > 0, x, self.alpha * (np.exp(np.minimum(x, 0)) - 1))
 """, """
 return dout * np.where(self.x > 0, 1.0, np.exp(np.minimum(self.x, 0)))
-"""), False),
+"""), VISIBLE),
     ("elu", "backward uses the output, not output + alpha", _layer("ELU", """
 self.x = x
 self.out = np.where(x > 0, x, self.alpha * (np.exp(np.minimum(x, 0)) - 1))
 return self.out
 """, """
 return dout * np.where(self.x > 0, 1.0, self.out)
-"""), False),
+"""), VISIBLE),
     ("elu", "backward zero for x < 0", _layer("ELU", """
 self.x = x
 return np.where(x > 0, x, self.alpha * (np.exp(np.minimum(x, 0)) - 1))
 """, """
 return dout * (self.x > 0)
-"""), False),
+"""), VISIBLE),
     ("elu", "forward without alpha", _layer("ELU", """
 self.x = x
 return np.where(x > 0, x, np.exp(np.minimum(x, 0)) - 1)
 """, """
 return dout * np.where(self.x > 0, 1.0, np.exp(np.minimum(self.x, 0)))
-"""), False),
+"""), VISIBLE),
     # ---------------------------------------------------------------- Flatten
     ("flatten", "explicit product, copy", _layer("Flatten", """
 self.shape = tuple(x.shape)
@@ -462,23 +463,23 @@ self.shape = x.shape
 return x.reshape(-1)
 """, """
 return dout.reshape(self.shape)
-"""), False),
+"""), VISIBLE),
     ("flatten", "backward does not restore the shape", _layer("Flatten", """
 return x.reshape(len(x), -1)
 """, """
 return dout
-"""), False),
+"""), VISIBLE),
     ("flatten", "backward assumes MNIST images", _layer("Flatten", """
 return x.reshape(len(x), -1)
 """, """
 return dout.reshape(len(dout), 1, 28, 28)
-"""), False),
+"""), VISIBLE),
     ("flatten", "transposed order", _layer("Flatten", """
 self.shape = x.shape
 return x.reshape(-1, x.shape[0]).T
 """, """
 return dout.T.reshape(self.shape)
-"""), False),
+"""), VISIBLE),
     # ---------------------------------------------------------------- SoftmaxWithLoss
     ("softmax_with_loss", "uses the provided cross_entropy_grad", _softmax("""
 self.scores, self.t = scores, t
@@ -500,14 +501,14 @@ return dout * grad / len(self.labels)
     ("softmax_with_loss", "gradient not divided by N", _softmax(_SOFTMAX_FORWARD, """
 onehot = self.t if self.t.ndim == 2 else np.eye(self.y.shape[1])[self.t]
 return dout * (self.y - onehot)
-"""), False),
+"""), VISIBLE),
     ("softmax_with_loss", "only integer labels", _softmax(_SOFTMAX_FORWARD, """
 onehot = np.eye(self.y.shape[1])[self.t]
 return dout * (self.y - onehot) / len(self.y)
-"""), False),
+"""), VISIBLE),
     ("softmax_with_loss", "only one-hot labels", _softmax(_SOFTMAX_FORWARD, """
 return dout * (self.y - self.t) / len(self.y)
-"""), False),
+"""), VISIBLE),
     ("softmax_with_loss", "log of softmax", _softmax("""
 self.y = softmax(scores)
 self.t = np.asarray(t)
@@ -520,7 +521,7 @@ return dout * (self.y - onehot) / len(self.y)
     ("softmax_with_loss", "backward ignores dout", _softmax(_SOFTMAX_FORWARD, """
 onehot = self.t if self.t.ndim == 2 else np.eye(self.y.shape[1])[self.t]
 return (self.y - onehot) / len(self.y)
-"""), False),
+"""), VISIBLE),
     # ---------------------------------------------------------------- layer_gradient_errors
     ("layer_gradient_errors", "own central differences in loops", _gradcheck("""
 out = layer.forward(x)
@@ -573,13 +574,13 @@ errors = {"x": rel_error(dx, numerical_gradient_array(layer.forward, x, dout))}
 for name, param in layer.params.items():
     errors[name] = rel_error(grads[name], numerical_gradient_array(lambda _: layer.forward(x), param.copy(), dout))
 return errors
-"""), False),
+"""), VISIBLE),
     ("layer_gradient_errors", "checks dx only", _gradcheck("""
 out = layer.forward(x)
 dout = np.random.default_rng(seed).normal(size=out.shape)
 dx = layer.backward(dout)
 return {"x": rel_error(dx, numerical_gradient_array(layer.forward, x, dout))}
-"""), False),
+"""), VISIBLE),
     ("layer_gradient_errors", "dout from the unseeded global generator", _gradcheck("""
 out = layer.forward(x)
 dout = np.random.normal(size=out.shape)
@@ -628,31 +629,31 @@ return dict((f"{i}.{k}", v) for i, layer in enumerate(self.layers) for k, v in l
 for layer in reversed(self.layers):
     x = layer_forward(layer, x, train)
 return x
-"""), False),
+"""), VISIBLE),
     ("model", "backward in forward order", _model(gradient="""
 self.loss(x, t)
 dout = self.loss_layer.backward(1.0)
 for layer in self.layers:
     dout = layer.backward(dout)
 return self.grads
-"""), False),
+"""), VISIBLE),
     ("model", "loss layer's backward skipped", _model(gradient="""
 scores = self.predict(x, train=True)
 dout = np.ones_like(scores)
 for layer in reversed(self.layers):
     dout = layer.backward(dout)
 return self.grads
-"""), False),
+"""), VISIBLE),
     ("model", "params numbered over parameter layers only", _model(params="""
 layers = [layer for layer in self.layers if layer.params]
 return {f"{i}.{k}": v for i, layer in enumerate(layers) for k, v in layer.params.items()}
 """, grads="""
 layers = [layer for layer in self.layers if layer.params]
 return {f"{i}.{k}": v for i, layer in enumerate(layers) for k, v in layer.grads.items()}
-"""), False),
+"""), VISIBLE),
     ("model", "params returns copies", _model(params="""
 return {f"{i}.{k}": v.copy() for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
-"""), False),
+"""), VISIBLE),
     ("model", "train flag not passed on", _model(predict="""
 for layer in self.layers:
     x = layer.forward(x)
@@ -667,7 +668,7 @@ return x
 """), False),
     ("model", "add does not return the model", _model(add="""
 self.layers.append(layer)
-"""), False),
+"""), VISIBLE),
     # ---------------------------------------------------------------- model_accuracy
     ("model_accuracy", "np.array_split", _accuracy("""
 labels = t.argmax(axis=1) if t.ndim > 1 else t
@@ -690,7 +691,7 @@ return float(correct) / len(x)
     ("model_accuracy", "the whole set at once", _accuracy("""
 labels = np.argmax(t, axis=1) if np.ndim(t) == 2 else t
 return float(np.mean(np.argmax(model.predict(x), axis=1) == labels))
-"""), False),
+"""), VISIBLE),
     ("model_accuracy", "last short batch dropped", _accuracy("""
 labels = np.argmax(t, axis=1) if np.ndim(t) == 2 else t
 correct = 0
@@ -698,13 +699,13 @@ for i in range(len(x) // batch_size):
     s = slice(i * batch_size, (i + 1) * batch_size)
     correct += np.sum(np.argmax(model.predict(x[s]), axis=1) == labels[s])
 return correct / (len(x) // batch_size * batch_size)
-"""), False),
+"""), VISIBLE),
     ("model_accuracy", "mean of per-batch accuracies", _accuracy("""
 labels = np.argmax(t, axis=1) if np.ndim(t) == 2 else t
 accs = [np.mean(np.argmax(model.predict(x[i:i + batch_size]), axis=1) == labels[i:i + batch_size])
         for i in range(0, len(x), batch_size)]
 return float(np.mean(accs))
-"""), False),
+"""), VISIBLE),
     ("model_accuracy", "one-hot labels not converted", _accuracy("""
 correct = 0
 for i in range(0, len(x), batch_size):
@@ -717,7 +718,7 @@ correct = 0
 for i in range(0, len(x), batch_size):
     correct += np.sum(np.argmax(model.predict(x[i:i + batch_size]), axis=1) == labels[i:i + batch_size])
 return correct
-"""), False),
+"""), VISIBLE),
     ("model_accuracy", "predicts in training mode", _accuracy("""
 labels = np.argmax(t, axis=1) if np.ndim(t) == 2 else t
 correct = 0
@@ -747,7 +748,7 @@ for key in params:
     if stored[key].shape != params[key].shape:
         raise ValueError(f"{key} has another shape")
     params[key] = stored[key]
-"""), False),
+"""), VISIBLE),
     ("save_load", "replaces the layers' arrays", _save_load("""
 stored = np.load(path)
 params = model.params
@@ -759,7 +760,7 @@ for i, layer in enumerate(model.layers):
         if stored[key].shape != layer.params[name].shape:
             raise ValueError(f"{key} has another shape")
         layer.params[name] = stored[key].copy()
-"""), False),
+"""), VISIBLE),
     ("save_load", "no shape check (broadcasts silently)", _save_load("""
 stored = np.load(path)
 params = model.params
@@ -796,7 +797,7 @@ for key, value in model.params.items():
 """, save='''
 def save_params(model, path):
     np.save(path, model.params)
-'''), False),
+'''), VISIBLE),
 ]
 
 # Affine.backward shared by the review variants below.
@@ -888,7 +889,7 @@ g = self.y
 labels = self.t.argmax(axis=1) if self.t.ndim == 2 else self.t
 g[np.arange(len(g)), labels] -= 1
 return dout * g / len(g)
-"""), False),
+"""), VISIBLE),
     ("softmax_with_loss", "label form told apart by dtype (integer one-hot)", _softmax(_SOFTMAX_FORWARD, """
 onehot = self.t if self.t.dtype.kind == "f" else np.eye(self.y.shape[1])[self.t]
 return dout * (self.y - onehot) / len(self.y)
@@ -997,4 +998,65 @@ with np.load(path) as data:
     for k in params:
         params[k][:] = data[k]
 """), True),
+]
+
+# Obvious wrong answers the visible tests catch (issue 11: messages that teach).
+_RELU_OK = ("self.mask = x > 0\nreturn np.where(self.mask, x, 0.0)", "return dout * self.mask")
+_SIG_OK = ("self.out = 1 / (1 + np.exp(-x))\nreturn self.out", "return dout * self.out * (1 - self.out)")
+_LEAKY_OK = ("self.mask = x > 0\nreturn np.where(self.mask, x, self.alpha * x)",
+             "return np.where(self.mask, dout, self.alpha * dout)")
+_ELU_OK = ("self.x = x\nreturn np.where(x > 0, x, self.alpha * (np.exp(np.minimum(x, 0)) - 1))",
+           "return dout * np.where(self.x > 0, 1.0, self.alpha * np.exp(np.minimum(self.x, 0)))")
+_FLAT_OK = ("self.s = x.shape\nreturn x.reshape(len(x), -1)", "return dout.reshape(self.s)")
+VARIANTS += [
+    ("affine", "forward returns zeros", _affine("""
+self.shape = x.shape
+self.X = x.reshape(x.shape[0], -1)
+return np.zeros((x.shape[0], self.params["W"].shape[1]))
+""", _AB), VISIBLE),
+    ("affine", "backward returns dout unchanged", _affine(_AFFINE_FORWARD, """
+self.grads["W"] = self.X.T @ dout
+self.grads["b"] = dout.sum(axis=0)
+return dout
+"""), VISIBLE),
+    ("affine", "dW transposed", _affine(_AFFINE_FORWARD, """
+self.grads["W"] = dout.T @ self.X
+self.grads["b"] = dout.sum(axis=0)
+return (dout @ self.params["W"].T).reshape(self.shape)
+"""), VISIBLE),
+    ("relu", "forward returns the input unchanged", _layer("ReLU", "self.mask = x > 0\nreturn x", _RELU_OK[1]), VISIBLE),
+    ("relu", "backward returns zeros", _layer("ReLU", _RELU_OK[0], "return np.zeros_like(dout)"), VISIBLE),
+    ("sigmoid", "forward returns the input unchanged", _layer("Sigmoid", "self.out = 1 / (1 + np.exp(-x))\nreturn x",
+                                                             _SIG_OK[1]), VISIBLE),
+    ("sigmoid", "backward returns dout unchanged", _layer("Sigmoid", _SIG_OK[0], "return dout"), VISIBLE),
+    ("leaky_relu", "forward returns the input unchanged", _layer("LeakyReLU", "self.mask = x > 0\nreturn x",
+                                                                _LEAKY_OK[1]), VISIBLE),
+    ("leaky_relu", "backward returns dout unchanged", _layer("LeakyReLU", _LEAKY_OK[0], "return dout"), VISIBLE),
+    ("elu", "forward returns the input unchanged", _layer("ELU", "self.x = x\nreturn x", _ELU_OK[1]), VISIBLE),
+    ("elu", "backward returns dout unchanged", _layer("ELU", _ELU_OK[0], "return dout"), VISIBLE),
+    ("flatten", "forward returns the input unchanged", _layer("Flatten", "self.s = x.shape\nreturn x", _FLAT_OK[1]), VISIBLE),
+    ("flatten", "backward returns dout unchanged", _layer("Flatten", _FLAT_OK[0], "return dout"), VISIBLE),
+    ("softmax_with_loss", "forward returns 0", _softmax("""
+self.y = softmax(scores)
+self.t = np.asarray(t)
+return 0.0
+""", """
+onehot = self.t if self.t.ndim == 2 else np.eye(self.y.shape[1])[self.t]
+return dout * (self.y - onehot) / len(self.y)
+"""), VISIBLE),
+    ("softmax_with_loss", "backward returns dout", _softmax(_SOFTMAX_FORWARD, "return dout"), VISIBLE),
+    ("softmax_with_loss", "backward forgets the labels", _softmax(_SOFTMAX_FORWARD, "return dout * self.y / len(self.y)"),
+     VISIBLE),
+    ("layer_gradient_errors", "returns zeros", _gradcheck("""
+layer.backward(np.ones_like(layer.forward(x)))
+return {"x": 0.0, **{name: 0.0 for name in layer.params}}
+"""), VISIBLE),
+    ("layer_gradient_errors", "returns an empty dict", _gradcheck("return {}"), VISIBLE),
+    ("model", "predict returns x unchanged", _model(predict="return x"), VISIBLE),
+    ("model", "gradient returns an empty dict", _model(gradient="""
+self.loss(x, t, train=True)
+return {}
+"""), VISIBLE),
+    ("model_accuracy", "returns 0", _accuracy("return 0.0"), VISIBLE),
+    ("save_load", "load does nothing", _save_load("pass"), VISIBLE),
 ]
