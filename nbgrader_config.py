@@ -37,6 +37,12 @@ sys.path.insert(0, here)
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
-from dlfs.feedback import HideHiddenTests  # noqa: E402
+from dlfs.feedback import MATHJAX_CONFIG, FeedbackExporter, HideHiddenTests  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+# Maths offline: feedback loads MathJax from autograder/mathjax/ (a copy of the installed
+# jupyter-server-mathjax, made by the first generate_feedback), relative to
+# autograder/feedback/<student>/<assignment>/<notebook>.html, not from a CDN.
+c.GenerateFeedback.exporter_class = FeedbackExporter
+c.FeedbackExporter.mathjax_folder = os.path.join(here, "autograder", "mathjax")
+c.FeedbackExporter.mathjax_url = "../../../mathjax/MathJax.js?config=" + MATHJAX_CONFIG
