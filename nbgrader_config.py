@@ -37,10 +37,10 @@ sys.path.insert(0, here)
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
-from dlfs.feedback import FEEDBACK_TEMPLATES, HideHiddenTests  # noqa: E402
+from dlfs.feedback import FEEDBACK_TEMPLATES, MATHJAX_CONFIG, FeedbackExporter, HideHiddenTests  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
-# ... and names each score after its exercise (dlfs/templates/dlfs_feedback extends nbgrader's page).
+# ... names each score after its exercise (dlfs/templates/dlfs_feedback extends nbgrader's page) ...
 import nbgrader  # noqa: E402
 
 c.HTMLExporter.template_name = "dlfs_feedback"
@@ -48,3 +48,9 @@ c.HTMLExporter.template_file = "scores_by_exercise.html.j2"
 c.HTMLExporter.extra_template_basedirs = [
     os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader", "templates"),
     FEEDBACK_TEMPLATES]
+# ... and renders maths offline: feedback loads MathJax from autograder/mathjax/ (a copy of the installed
+# jupyter-server-mathjax, made by the first generate_feedback), relative to
+# autograder/feedback/<student>/<assignment>/<notebook>.html, not from a CDN.
+c.GenerateFeedback.exporter_class = FeedbackExporter
+c.FeedbackExporter.mathjax_folder = os.path.join(here, "autograder", "mathjax")
+c.FeedbackExporter.mathjax_url = "../../../mathjax/MathJax.js?config=" + MATHJAX_CONFIG

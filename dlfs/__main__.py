@@ -17,8 +17,11 @@ and, for contributors and instructors:
     python3 -m dlfs progress
                             # per chapter: exercises attempted, visible tests passing (dlfs/progress.py)
 
-Run from any directory with any Python >= 3.11; the virtual environment lives in
-``.venv`` at the repository root. A re-run skips pip when requirements.txt and
+Run from the course's root folder, notebooks/, workspace/ or workspace/NN_topic/ (``python3 -m`` looks
+for ``dlfs`` in the current folder: every command links notebooks/, workspace/ and
+workspace/NN_topic/ to the package; see dlfs/workspace.py, link_package) with any Python >= 3.11. Every
+command works on the course the package belongs to, whatever the current folder. The virtual
+environment lives in ``.venv`` at the repository root. A re-run skips pip when requirements.txt and
 pyproject.toml have not changed since the last successful install.
 """
 
@@ -102,6 +105,7 @@ def install():
     if not venv_works():
         create_venv()
         STAMP.unlink(missing_ok=True)
+    write_lab_settings()
     fingerprint = _install_fingerprint()
     if STAMP.exists() and STAMP.read_text() == fingerprint:
         return
@@ -114,10 +118,31 @@ def install():
     STAMP.write_text(fingerprint)
 
 
+# JupyterLab's file browser lists what a learner opens; the dlfs links (see link_package) are not theirs.
+HIDDEN_IN_FILE_BROWSER = ("__pycache__", "*.pyc", "*.pyo", ".DS_Store", "*~", "dlfs")
+# No news pop-up and no update check: the course runs offline, and the question distracts from it.
+LAB_SETTINGS = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
+
+
+def write_lab_settings(venv_dir=VENV):
+    """Settings defaults for every JupyterLab of the course's environment: no news, no update checks
+    (``share/jupyter/lab/settings/overrides.d/dlfs.json``, beside any overrides.json of the learner's)."""
+    import json
+    path = Path(venv_dir) / "share" / "jupyter" / "lab" / "settings" / "overrides.d" / "dlfs.json"
+    text = json.dumps(LAB_SETTINGS, indent=2) + "\n"
+    if not path.is_file() or path.read_text() != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return path
+
+
 def jupyter_lab_options(workspace_dir=ROOT / "workspace"):
-    """JupyterLab rooted at the learner's workspace/, opening on the start page (JupyterLab refuses to run
-    as root unless told: containers do)."""
-    options = [f"--ServerApp.root_dir={workspace_dir}", f"--LabApp.default_url=/lab/tree/{progress.START_PAGE}"]
+    """JupyterLab rooted at the learner's workspace/, opening on the start page, without news or update
+    checks, and without the dlfs links in its file browser (JupyterLab refuses to run as root unless told:
+    containers do)."""
+    options = [f"--ServerApp.root_dir={workspace_dir}", f"--LabApp.default_url=/lab/tree/{progress.START_PAGE}",
+               "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+               *(f"--ContentsManager.hide_globs={glob}" for glob in HIDDEN_IN_FILE_BROWSER)]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         options.append("--allow-root")
     return options
@@ -157,7 +182,18 @@ def reset_command(arguments):
     return 0
 
 
+def link_package_everywhere(root=ROOT):
+    """The dlfs links that let ``python3 -m dlfs`` run from notebooks/, workspace/ and workspace/NN_topic/
+    (those that exist; a folder that cannot be written is skipped)."""
+    folders = [root / "notebooks", root / "workspace"]
+    if (root / "workspace").is_dir():
+        folders += sorted(p for p in (root / "workspace").iterdir() if p.is_dir() and p.name[:2].isdigit())
+    for folder in folders:
+        workspace.link_package(folder, root)
+
+
 def main(argv):
+    link_package_everywhere()
     if argv[:1] == ["reset"]:
         return reset_command(argv[1:])
     if argv == ["progress"]:

@@ -9,18 +9,23 @@ temporary file next to the target, checks size and SHA-256, and only then
 renames it into place, so an interrupted or corrupt download leaves nothing
 half-written behind.
 
-Command line::
+Command line (with the course's Python, e.g. ``.venv/bin/python``; the error messages print the exact
+command for this machine, which works from any folder)::
 
     python -m dlfs.data verify            # check every shipped file
-    python -m dlfs.data download mnist    # (re)download MNIST, with a network
+    python -m dlfs.data download mnist    # download the MNIST files that are missing or damaged, with a network
 """
 
 import functools
 import gzip
 import hashlib
 import os
+import shlex
+import subprocess
 import sys
 import tempfile
+import urllib.error
+import urllib.parse
 import urllib.request
 import zlib
 from dataclasses import dataclass
@@ -33,6 +38,10 @@ _REPO_DATASETS = Path(__file__).resolve().parent.parent / "datasets"
 
 class DatasetError(RuntimeError):
     """A dataset file is missing, truncated, corrupt or fails its checksum."""
+
+
+class Offline(DatasetError):
+    """No source of a file could be reached (no network): said in one line."""
 
 
 @dataclass(frozen=True)
@@ -90,9 +99,29 @@ def sha256_of(path):
     return digest.hexdigest()
 
 
-def _how_to_fix(remote):
-    return (f"To fix it: in a clone of the course run `git checkout -- datasets/{remote.path}`; "
-            f"with a network, run `python -m dlfs.data download {remote.path.split('/')[0]}`.")
+def _command(*words):
+    """A command line to paste into this machine's terminal."""
+    return subprocess.list2cmdline(words) if os.name == "nt" else shlex.join(words)
+
+
+def download_command(dataset):
+    """The command that downloads a dataset's missing or damaged files, from any folder: this Python
+    (the course's, which has dlfs installed) runs dlfs.data."""
+    return _command(sys.executable, "-m", "dlfs.data", "download", dataset)
+
+
+def _how_to_fix(remote, directory):
+    """How to get a good copy of ``remote`` back into ``directory``: commands that work from any folder."""
+    directory = Path(directory).resolve()
+    dataset, target = remote.path.split("/")[0], directory / remote.path
+    if directory == _REPO_DATASETS and (directory.parent / ".git").exists():
+        restore = _command("git", "-C", str(directory.parent), "checkout", "--", f"datasets/{remote.path}")
+        return (f"To fix it (from any folder): `{restore}` restores the file the course ships; or, with a network, "
+                f"`{download_command(dataset)}` downloads the missing or damaged files again.")
+    if directory == Path(data_dir()).resolve():
+        return (f"To fix it (from any folder), with a network: `{download_command(dataset)}` downloads the missing "
+                f"or damaged files; or copy a good {remote.path} to {target}.")
+    return f"To fix it: copy a good {remote.path} (SHA-256 {remote.sha256}) to {target}."
 
 
 def verify(remote, directory=None):
@@ -101,17 +130,18 @@ def verify(remote, directory=None):
     Raises:
         DatasetError: naming the file, what is wrong with it and how to fix it.
     """
-    path = Path(directory or data_dir()) / remote.path
+    directory = Path(directory or data_dir())
+    path = directory / remote.path
     if not path.is_file():
-        raise DatasetError(f"Missing data file {path}. {_how_to_fix(remote)}")
+        raise DatasetError(f"Missing data file {path}. {_how_to_fix(remote, directory)}")
     size = path.stat().st_size
     if size != remote.size:
         raise DatasetError(f"Data file {path} has {size} bytes, expected {remote.size}: it is truncated "
-                           f"or is not the published file. {_how_to_fix(remote)}")
+                           f"or is not the published file. {_how_to_fix(remote, directory)}")
     actual = sha256_of(path)
     if actual != remote.sha256:
         raise DatasetError(f"Data file {path} fails its checksum (SHA-256 {actual}, expected "
-                           f"{remote.sha256}): it is corrupt or was modified. {_how_to_fix(remote)}")
+                           f"{remote.sha256}): it is corrupt or was modified. {_how_to_fix(remote, directory)}")
     return path
 
 
@@ -121,10 +151,14 @@ def fetch(remote, directory=None, urls=None):
     Each URL is tried in turn. Bytes stream into a temporary file in the target
     directory; only a file with the right size and SHA-256 is renamed into place.
     On any failure the temporary file is removed and an existing target is left alone.
+
+    Raises:
+        Offline: no server could be reached (one line: no network, where to copy the file).
+        DatasetError: every source failed, with what each one did wrong.
     """
     target = Path(directory or data_dir()) / remote.path
     target.parent.mkdir(parents=True, exist_ok=True)
-    problems = []
+    problems, unreachable = [], []
     for url in urls or remote.urls:
         handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
         tmp = Path(tmp_name)
@@ -142,18 +176,29 @@ def fetch(remote, directory=None, urls=None):
             os.replace(tmp, target)
             return target
         except OSError as error:
+            parts = urllib.parse.urlsplit(url)
+            if (isinstance(error, urllib.error.URLError) and not isinstance(error, urllib.error.HTTPError)
+                    and isinstance(error.reason, OSError) and parts.scheme in ("http", "https")) \
+                    or isinstance(error, TimeoutError):
+                unreachable.append(parts.netloc)
             problems.append(f"{url}: {error}")
         finally:
             tmp.unlink(missing_ok=True)
+    if unreachable and len(unreachable) == len(problems):
+        raise Offline(f"No network: could not reach {' or '.join(dict.fromkeys(unreachable))}. Copy the file to "
+                      f"{target} or run again when online.")
     raise DatasetError(f"Could not download {remote.path}:\n  " + "\n  ".join(problems)
                        + "\nCheck your network connection, or copy the file to " + str(target) + " by hand.")
 
 
 def ensure(remote, directory=None, download=False):
-    """The verified path of ``remote``; downloads it first if it is missing and ``download`` is true."""
-    path = Path(directory or data_dir()) / remote.path
-    if download and not path.exists():
-        fetch(remote, directory)
+    """The verified path of ``remote``; downloads it first if it is missing or damaged and ``download`` is
+    true (a verified file is never downloaded again)."""
+    if download:
+        try:
+            return verify(remote, directory)
+        except DatasetError:
+            fetch(remote, directory)
     return verify(remote, directory)
 
 
@@ -262,8 +307,20 @@ def _main(argv):
         return 1 if failures else 0
     if len(argv) == 2 and argv[0] == "download" and argv[1] in DATASETS:
         for remote in DATASETS[argv[1]].values():
+            try:
+                print(f"ok      {verify(remote)} (verified: not downloaded again)", flush=True)
+                continue
+            except DatasetError:
+                pass
             print(f"fetching {remote.path}", flush=True)
-            fetch(remote)
+            try:
+                print(f"ok      {fetch(remote)} (downloaded and verified)", flush=True)
+            except Offline as error:
+                print(error)
+                return 1
+            except DatasetError as error:
+                print(f"FAILED  {error}")
+                return 1
         return 0
     print(__doc__)
     return 2

@@ -11,13 +11,22 @@ the code lines of a failing test's traceback). :class:`HideHiddenTests`, configu
   a failed check says what was expected, what was returned and what to try, without code;
 - labels every graded cell with its exercise ("Exercise 2 (mse_gradients)"), which the page's list
   of scores shows instead of nbgrader's "Test cell" (template dlfs/templates/dlfs_feedback).
+
+Feedback renders its maths offline: :class:`FeedbackExporter` (``GenerateFeedback.exporter_class`` in
+``nbgrader_config.py``) replaces the MathJax that nbgrader's feedback template loads from a CDN by a
+copy of MathJax 2 from the installed package ``jupyter-server-mathjax`` (requirements.txt), kept in
+``autograder/mathjax/`` and referenced relatively, so the HTML shows its maths without a network, opened
+from disk or served by Jupyter from the course folder.
 """
 
 import os
 import re
+import shutil
+from pathlib import Path
 
+from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
-from traitlets import Bool
+from traitlets import Bool, Unicode
 
 FEEDBACK_TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")  # dlfs_feedback/
 HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*$", re.S | re.M)
@@ -83,3 +92,47 @@ class HideHiddenTests(Preprocessor):
                 if output.get("output_type") == "error":
                     output["traceback"] = [_last_line(output)]
         return cell, resources
+
+
+# MathJax 2 as jupyter-server-mathjax ships it: HTML-CSS output with the STIX-Web fonts only (no TeX
+# fonts, no CommonHTML), so the page must ask for that font and that configuration.
+MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"
+MATHJAX_FONTS = ('<script type="text/x-mathjax-config">MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], '
+                 'imageFont: null, preferredFont: null, webFont: "STIX-Web"}});</script>')
+_MATHJAX_SCRIPT = re.compile(r"""<script[^>]*\bsrc=["'][^"']*mathjax[^"']*["'][^>]*>\s*</script>""", re.I)
+
+
+def mathjax_source():
+    """The folder of MathJax files (MathJax.js, config/, jax/, fonts/) of the installed jupyter-server-mathjax."""
+    import jupyter_server_mathjax
+    return Path(jupyter_server_mathjax.__file__).parent / "static"
+
+
+def install_mathjax(folder):
+    """A copy of the installed MathJax in ``folder`` (made once per package version; atomic). Returns it."""
+    from importlib.metadata import version
+    folder, stamp_text = Path(folder), f"jupyter-server-mathjax {version('jupyter-server-mathjax')}\n"
+    stamp = folder / ".installed-from"
+    if stamp.is_file() and stamp.read_text() == stamp_text and (folder / "MathJax.js").is_file():
+        return folder
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(mathjax_source(), partial)
+    (partial / stamp.name).write_text(stamp_text)
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(partial, folder)
+    return folder
+
+
+class FeedbackExporter(HTMLExporter):
+    """nbgrader's feedback HTML with MathJax from a local copy instead of a CDN."""
+
+    mathjax_folder = Unicode("", help="Where the copy of MathJax lives (made when missing); "
+                                      "mathjax_url must lead there from the feedback files.").tag(config=True)
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        output, resources = super().from_notebook_node(nb, resources, **kw)
+        if self.mathjax_folder:
+            install_mathjax(self.mathjax_folder)
+        local = f'{MATHJAX_FONTS}\n<script src="{self.mathjax_url}"></script>'
+        return _MATHJAX_SCRIPT.sub(lambda match: local, output), resources

@@ -19,6 +19,7 @@ import shutil
 import sys
 from pathlib import Path
 
+PACKAGE = "dlfs"                   # the support package; a link to it makes `python3 -m dlfs` work from a folder
 STAMP = ".release.sha256"          # the release notebook the learner's copy was made from
 OFFERED = ".new-release.ipynb"
 
@@ -44,13 +45,38 @@ def _refresh_files(release, target):
             shutil.copyfile(source, destination)
 
 
+def link_package(folder, root):
+    """Make ``folder/dlfs`` point at the course's ``dlfs/`` package, so that ``python3 -m dlfs ...`` (which looks
+    for ``dlfs`` in the current folder) works from ``folder`` too. A relative symbolic link (``../dlfs``); on
+    Windows, where making one needs Developer Mode, a directory junction instead. Anything already there is left
+    alone. Returns True if the link is there and works.
+
+    Never in a release folder (``notebooks/NN_topic/``): nbgrader and the grading command copy those."""
+    folder, package = Path(folder), Path(root) / PACKAGE
+    link = folder / PACKAGE
+    if link.exists() or link.is_symlink() or not package.is_dir() or not folder.is_dir():
+        return (link / "__main__.py").is_file()
+    try:
+        link.symlink_to(os.path.relpath(package, folder), target_is_directory=True)
+    except (OSError, NotImplementedError):
+        try:
+            import _winapi                              # Windows only: a junction needs no special rights
+            _winapi.CreateJunction(str(package.resolve()), str(link))
+        except (ImportError, OSError, AttributeError):
+            return False                                # then run the commands from the course's root folder
+    return (link / "__main__.py").is_file()
+
+
 def prepare(root, out=None):
     """Make sure every chapter has its notebook in workspace/; never overwrite a learner's notebook.
     Returns the workspace folder."""
     workspace, out = Path(root) / "workspace", out or sys.stdout
+    workspace.mkdir(exist_ok=True)
+    link_package(workspace, root)
     for release in chapters(root):
         target, name = workspace / release.name, f"{release.name}.ipynb"
         target.mkdir(parents=True, exist_ok=True)
+        link_package(target, root)
         _refresh_files(release, target)
         notebook, fresh = target / name, release / name
         if not notebook.exists():

@@ -3,6 +3,11 @@
 import gzip
 import hashlib
 import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -78,8 +83,82 @@ def test_missing_file_names_it_and_the_fix(tmp_path):
         data.load_mnist(directory=directory)
     message = str(error.value)
     assert "Missing data file" in message and "t10k-labels-idx1-ubyte.gz" in message
-    assert "git checkout -- datasets/mnist/t10k-labels-idx1-ubyte.gz" in message
-    assert "python -m dlfs.data download mnist" in message
+    # a folder of the learner's own: no git history and not where `download` writes, so: where to copy it
+    assert f"copy a good mnist/t10k-labels-idx1-ubyte.gz (SHA-256 {data.MNIST_FILES['test_labels'].sha256}) to " \
+        f"{directory.resolve() / 'mnist' / 't10k-labels-idx1-ubyte.gz'}" in message
+
+
+def _advised_commands(message):
+    return re.findall(r"`([^`]+)`", message)
+
+
+def test_a_damaged_shipped_file_is_fixed_by_the_advised_commands_from_any_folder(tmp_path, monkeypatch):
+    """The advice for the course's own datasets/ names commands that work from wherever the learner is:
+    git with the course's absolute root (a path with a space here), and the download with this Python."""
+    root = tmp_path / "my course"
+    remote = data.MNIST_FILES["test_labels"]
+    shipped = root / "datasets" / remote.path
+    shipped.parent.mkdir(parents=True)
+    shipped.write_bytes((REPO / "datasets" / remote.path).read_bytes())
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+    for command in (["init", "-q"], ["add", "datasets"], ["commit", "-q", "-m", "course"]):
+        subprocess.run(git + command, cwd=root, check=True, capture_output=True)
+    monkeypatch.setattr(data, "_REPO_DATASETS", root / "datasets")
+    monkeypatch.delenv("DLFS_DATA_DIR", raising=False)
+    shipped.write_bytes(b"damaged")
+    with pytest.raises(data.DatasetError) as error:
+        data.verify(remote)
+    restore, download = _advised_commands(str(error.value))
+    assert download == f"{shlex.quote(sys.executable)} -m dlfs.data download mnist"
+    elsewhere = tmp_path / "workspace" / "01_linear_regression"
+    elsewhere.mkdir(parents=True)
+    subprocess.run(restore, shell=True, cwd=elsewhere, check=True, capture_output=True)
+    assert data.verify(remote).read_bytes() == (REPO / "datasets" / remote.path).read_bytes()
+
+
+def _registry_served_from(tmp_path, monkeypatch, sources):
+    """MNIST's registry with each file's source URL replaced (``sources``: key -> URL); the data dir in tmp."""
+    files = {key: data.RemoteFile(r.path, r.sha256, r.size, (sources[key],)) for key, r in data.MNIST_FILES.items()}
+    monkeypatch.setattr(data, "MNIST_FILES", files)
+    monkeypatch.setattr(data, "DATASETS", {"mnist": files})
+    monkeypatch.setenv("DLFS_DATA_DIR", str(tmp_path / "data"))
+    return files
+
+
+def test_download_fetches_only_missing_or_damaged_files(tmp_path, monkeypatch, capsys):
+    mirror = tmp_path / "mirror"
+    for key in ("test_labels", "train_labels"):
+        remote = data.MNIST_FILES[key]
+        (mirror / remote.path).parent.mkdir(parents=True, exist_ok=True)
+        (mirror / remote.path).write_bytes((REPO / "datasets" / remote.path).read_bytes())
+    nowhere = (tmp_path / "nowhere.gz").as_uri()                    # a file fetched from here would fail
+    files = _registry_served_from(tmp_path, monkeypatch, {
+        "train_images": nowhere, "test_images": nowhere,
+        "train_labels": (mirror / data.MNIST_FILES["train_labels"].path).as_uri(),
+        "test_labels": (mirror / data.MNIST_FILES["test_labels"].path).as_uri()})
+    directory = tmp_path / "data"
+    for key in ("train_images", "test_images"):                     # verified: must not be fetched again
+        (directory / files[key].path).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(REPO / "datasets" / files[key].path, directory / files[key].path)
+    (directory / files["train_labels"].path).write_bytes(b"damaged")  # test_labels: missing
+    assert data._main(["download", "mnist"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("verified: not downloaded again") == 2 and out.count("downloaded and verified") == 2, out
+    assert "fetching mnist/train-images" not in out and "fetching mnist/t10k-labels-idx1-ubyte.gz" in out
+    for remote in files.values():
+        data.verify(remote, directory)
+
+
+def test_offline_download_says_so_in_one_line(tmp_path, monkeypatch, capsys):
+    with socket.socket() as s:                      # a port nobody listens on: the connection is refused
+        s.bind(("127.0.0.1", 0))
+        host = f"127.0.0.1:{s.getsockname()[1]}"
+    _registry_served_from(tmp_path, monkeypatch, {key: f"http://{host}/{r.path}" for key, r in data.MNIST_FILES.items()})
+    assert data._main(["download", "mnist"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    target = tmp_path / "data" / data.MNIST_FILES["train_images"].path
+    assert lines == ["fetching mnist/train-images-idx3-ubyte.gz",
+                     f"No network: could not reach {host}. Copy the file to {target} or run again when online."]
 
 
 def test_truncated_file_is_reported(tmp_path):

@@ -53,3 +53,36 @@ def test_every_graded_cell_is_labelled_with_its_exercise():
     assert len(set(labels.values())) == len(labels)
     processed, _ = HideHiddenTests().preprocess(notebook, {})
     assert [c.metadata["dlfs"]["label"] for c in processed.cells if "dlfs" in c.metadata] == list(labels.values())
+
+
+def test_feedback_html_loads_mathjax_from_a_local_copy_not_a_cdn(tmp_path):
+    """The course's nbgrader_config.py makes generate_feedback's exporter ours; with nbgrader's feedback
+    template (as GenerateFeedback sets it up) the HTML loads MathJax from autograder/mathjax/, which exists."""
+    import os
+    import re
+    import shutil
+    from pathlib import Path
+
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from course import REPO
+    from dlfs.feedback import FeedbackExporter
+
+    shutil.copy(REPO / "nbgrader_config.py", tmp_path)                  # the course's config, in a course of its own
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(tmp_path)).load_config()
+    assert config.GenerateFeedback.exporter_class is FeedbackExporter
+    converter = GenerateFeedback(coursedir=CourseDirectory(config=config), config=config)
+    exporter = converter.exporter_class(parent=converter, config=converter.config)   # as nbgrader makes it
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("The loss $L = \\frac{1}{n}\\sum e_i^2$.")])
+    grades = {"score": 1.0, "max_score": 2.0, "late_penalty": 0.0, "notebook": "01_linear_regression"}  # GetGrades'
+    html, _ = exporter.from_notebook_node(notebook, resources={"nbgrader": grades})
+    assert "cdn" not in html.lower() and not re.search(r"https?://[^\"']*mathjax", html, re.I)
+    sources = re.findall(r"""<script[^>]*src=["']([^"']*MathJax[^"']*)""", html)
+    assert sources == ["../../../mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"]
+    feedback_folder = tmp_path / "autograder" / "feedback" / "alice" / "01_linear_regression"
+    mathjax = Path(os.path.normpath(feedback_folder / sources[0].split("?")[0]))
+    assert mathjax == tmp_path / "autograder" / "mathjax" / "MathJax.js" and mathjax.is_file()
+    assert (mathjax.parent / "config" / "TeX-AMS-MML_HTMLorMML-full.js").is_file()
+    assert (mathjax.parent / "fonts" / "HTML-CSS" / "STIX-Web" / "woff").is_dir() and 'webFont: "STIX-Web"' in html

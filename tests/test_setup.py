@@ -1,6 +1,7 @@
 """The set-up files: requirements.txt and environment.yml agree, CI runs the README's test command,
 and the run command serves notebook 01 from a real JupyterLab."""
 
+import json
 import os
 import re
 import shutil
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 from course import REPO
 from dlfs import workspace
@@ -81,7 +83,12 @@ def test_jupyterlab_serves_the_learners_workspace(tmp_path):
             raise AssertionError("JupyterLab did not answer within 60 s")
         assert "01_linear_regression.ipynb" in listing
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}", timeout=10) as response:
-            assert response.status == 200 and "JupyterLab" in response.read().decode()
+            page = response.read().decode()
+            assert response.status == 200 and "JupyterLab" in page
+        assert '"news": {"disabled": true}' in page          # no news pop-up (jupyter_lab_options)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents?token={token}", timeout=10) as response:
+            listed = [item["name"] for item in json.loads(response.read())["content"]]
+        assert "01_linear_regression" in listed and "dlfs" not in listed   # the link is not the learner's
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -138,3 +145,60 @@ def test_start_passes_jupyter_options_through_and_one_ctrl_c_stops_it_cleanly(tm
             os.killpg(start.pid, signal.SIGKILL)
     assert "Traceback" not in stderr, stderr[-2000:]
     assert not list((tmp_path / "runtime").glob("jpserver-*")), stderr[-3000:]
+
+
+def _course_with_the_package(tmp_path):
+    """A small course folder of its own: the dlfs package and chapter 01's release (no venv needed)."""
+    root = tmp_path / "my course"
+    shutil.copytree(REPO / "dlfs", root / "dlfs", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "notebooks" / "01_linear_regression", root / "notebooks" / "01_linear_regression")
+    return root
+
+
+def _stdlib_python():
+    """The interpreter the course's venv was made from: no dlfs installed, as on a learner's fresh machine."""
+    candidates = [Path(sys.base_prefix) / "bin" / "python3", Path(sys.base_prefix) / "python.exe"]
+    return str(next(p for p in candidates if p.exists()))
+
+
+def test_dlfs_commands_run_from_the_folders_a_learner_is_in_and_work_on_their_course(tmp_path):
+    """`python3 -m dlfs` looks for dlfs in the current folder: from the root, notebooks/, workspace/ and
+    workspace/NN_topic/ it runs, and resets the answer in *this* course's workspace (a stdlib command)."""
+    root = _course_with_the_package(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    first = subprocess.run([_stdlib_python(), "-m", "dlfs", "reset", "01_linear_regression", "mse_loss"],
+                           cwd=root, env=env, capture_output=True, text=True)
+    assert first.returncode == 1 and "python3 -m dlfs start` creates it" in first.stdout, first.stdout + first.stderr
+    workspace.prepare(root)                       # what `start` does before JupyterLab opens
+    mine = root / "workspace" / "01_linear_regression" / "01_linear_regression.ipynb"
+    for folder in ("notebooks", "workspace", "workspace/01_linear_regression"):
+        notebook = json.loads(mine.read_text())
+        answer = next(c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "mse_loss")
+        answer["source"] = "def mse_loss(y_pred, y):\n    return 'my answer'\n"
+        mine.write_text(json.dumps(notebook))
+        result = subprocess.run([_stdlib_python(), "-m", "dlfs", "reset", "01_linear_regression", "mse_loss"],
+                                cwd=root / folder, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, f"from {folder}: {result.stdout}{result.stderr}"
+        assert "back to its stub" in result.stdout and mine.read_text().count("return 'my answer'") == 0
+    # a kernel started in a chapter folder imports the same package, which finds this course's data
+    kernel = subprocess.run([sys.executable, "-c", "from dlfs import data; print(data._REPO_DATASETS)"],
+                            cwd=root / "workspace" / "01_linear_regression", capture_output=True, text=True)
+    assert kernel.stdout.strip() == str((root / "datasets").resolve()), kernel.stderr
+    # never in the release's chapter folders: nbgrader and the grading command copy those
+    assert not (root / "notebooks" / "01_linear_regression" / "dlfs").exists()
+
+
+def test_jupyterlab_opens_without_news_or_update_checks(tmp_path):
+    """Both ways: the server's options (no news feed, no update check) and the settings defaults that
+    `install` writes into the venv, read back with jupyterlab_server's own loader."""
+    from jupyterlab.labapp import LabApp
+    from jupyterlab_server.settings_utils import _get_overrides
+
+    from dlfs.__main__ import write_lab_settings
+    app = LabApp()
+    app.parse_command_line(jupyter_lab_options(tmp_path))
+    assert app.news_url is None and app.check_for_updates_class.__name__ == "NeverCheckForUpdate"
+    settings = write_lab_settings(tmp_path / "venv")
+    overrides, error = _get_overrides(str(settings.parent.parent))
+    assert not error
+    assert overrides["@jupyterlab/apputils-extension:notification"] == {"fetchNews": "false", "checkForUpdates": False}
