@@ -70,13 +70,22 @@ class TrainingMonitor:
         every: minimum seconds between two redraws (the last state is always drawn on close).
         log_loss: plot the loss on a logarithmic axis.
         display: show live output; None means "if running inside IPython".
+        steps_per_update: training steps between two updates (the x axis counts training steps).
+        xlabel: what the x axis counts, e.g. "training step (one mini-batch of 100 images)".
+        labels: {metric: y-axis label}, e.g. {"loss": "loss on 1000 training images"}.
+        steps_per_epoch: if given, an epoch axis along the top.
     """
 
-    def __init__(self, total=None, title="training", every=0.5, log_loss=False, display=None):
+    def __init__(self, total=None, title="training", every=0.5, log_loss=False, display=None,
+                 steps_per_update=1, xlabel="step", labels=None, steps_per_epoch=None):
         self.total = total
         self.title = title
         self.every = every
         self.log_loss = log_loss
+        self.steps_per_update = steps_per_update
+        self.xlabel = xlabel
+        self.labels = dict(labels or {})
+        self.steps_per_epoch = steps_per_epoch
         self.history = {}
         self.steps = 0
         self._started = time.perf_counter()
@@ -109,11 +118,11 @@ class TrainingMonitor:
         """One line: the step, the time so far and the time left (from the pace so far), the latest metrics."""
         elapsed = time.perf_counter() - self._started
         latest = ", ".join(f"{k} {v[-1]:.4g}" for k, v in self.history.items() if v)
-        of_total = f"/{self.total}" if self.total else ""
+        of_total = f"/{self.total * self.steps_per_update}" if self.total else ""
         timing = f"{_clock(elapsed)}"
         if self.total and 0 < self.steps < self.total:
             timing += f", about {_clock(elapsed / self.steps * (self.total - self.steps))} left"
-        return f"{self.title}: step {self.steps}{of_total} ({timing}) {latest}".rstrip()
+        return f"{self.title}: step {self.steps * self.steps_per_update}{of_total} ({timing}) {latest}".rstrip()
 
     def figure(self):
         """A matplotlib Figure of every recorded metric: the loss on the left, the others beside it."""
@@ -122,9 +131,15 @@ class TrainingMonitor:
         for i, name in enumerate(names):
             ax = fig.add_subplot(1, len(names), i + 1)
             values = self.history.get(name, [])
-            ax.plot(range(1, len(values) + 1), values, color=f"C{i}")
-            ax.set_xlabel("step")
-            ax.set_ylabel(name)
+            ax.plot([self.steps_per_update * k for k in range(1, len(values) + 1)], values, color=f"C{i}")
+            ax.set_xlabel(self.xlabel)
+            ax.set_ylabel(self.labels.get(name, name))
+            if self.total:
+                ax.set_xlim(0, self.steps_per_update * self.total)
+            if self.steps_per_epoch:
+                per_epoch = self.steps_per_epoch
+                top = ax.secondary_xaxis("top", functions=(lambda s: s / per_epoch, lambda e: e * per_epoch))
+                top.set_xlabel("epoch")
             if name == "loss" and self.log_loss and values and min(values) > 0:
                 ax.set_yscale("log")
             ax.grid(alpha=0.3)

@@ -83,3 +83,16 @@ def test_a_full_run_longer_than_a_graded_cell_says_so_before_it_starts(capsys):
     assert announce_full_run(False, 4.1) is None and announce_full_run(True, 0.5) is None
     message = announce_full_run(True, 4.1, "training on all 50 000 images")
     assert "about 4 min 06 s" in message and "60 s" in message and capsys.readouterr().out.strip() == message
+
+
+def test_the_figure_counts_training_steps_and_names_its_axes():
+    monitor = TrainingMonitor(total=4, display=False, steps_per_update=20, steps_per_epoch=40,
+                              xlabel="training step (one mini-batch)", labels={"loss": "loss on 1000 images"})
+    for loss in (3.0, 2.0):
+        monitor.update(loss=loss, val_accuracy=0.5)
+    left, right = monitor.figure().axes[:2]
+    assert list(left.lines[0].get_xdata()) == [20, 40] and left.get_xlim() == (0, 80)
+    assert left.get_xlabel() == "training step (one mini-batch)" and left.get_ylabel() == "loss on 1000 images"
+    assert right.get_ylabel() == "val_accuracy"
+    assert "step 40/80" in monitor.progress_text()
+    assert any(getattr(child, "get_xlabel", lambda: "")() == "epoch" for child in left.get_children())

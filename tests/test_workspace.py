@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from course import REPO, Course
-from dlfs import workspace
+from dlfs import progress, workspace
 
 CHAPTER = "01_linear_regression"
 MY_ANSWER = "def mse_loss(y_pred, y):\n    # my own words\n    return float(np.mean((y_pred - y) ** 2))\n"
@@ -55,6 +55,8 @@ def test_a_rebuild_and_a_second_start_keep_every_answer(course):
     before = _mine(course).read_bytes()
     course.build()                                      # what `python3 -m dlfs release` does
     workspace.prepare(course.root)                      # what every `python3 -m dlfs start` does
+    progress.write_start_page(course.root)              # ... and the start page it writes
+    progress.course_progress(course.root)               # `python3 -m dlfs progress`
     assert _mine(course).read_bytes() == before
     assert _answer(course, "mse_loss") == MY_ANSWER
 

@@ -1627,26 +1627,13 @@ mlp = make_mlp([784, 100, 100, 10], weight_std=0.05, seed=0)
 probe = (x_train[:1000], t_train[:1000], x_val[:1000], t_val[:1000])
 steps_per_epoch = -(-len(x_train) // 100)
 steps = epochs * steps_per_epoch
-title = f"MLP 784-100-100-10, SGD lr 0.5 (live; one point every {every} steps)"
-with TrainingMonitor(total=steps // every, title=title, every=1.0) as monitor:
+with TrainingMonitor(total=steps // every, title=f"MLP 784-100-100-10 on {len(x_train)} MNIST images, SGD lr 0.5",
+                     every=1.0, steps_per_update=every, steps_per_epoch=steps_per_epoch,
+                     xlabel="training step (one mini-batch of 100 images)",
+                     labels={"loss": "loss (mean cross-entropy)\non 1000 training images",
+                             "val_accuracy": "accuracy on 1000 validation images"}) as monitor:
     train_sgd(mlp, x_train, t_train, epochs, batch_size=100, lr=0.5, seed=0, monitor=monitor, probe=probe, every=every)
 print(f"train accuracy {mlp.accuracy(x_train, t_train):.4f}, validation accuracy {mlp.accuracy(x_val, t_val):.4f}")
-
-# The curves against what the x axis really counts: training steps (one mini-batch of 100 images each), epochs on top.
-measured_at = every * np.arange(1, len(monitor.history["loss"]) + 1)
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
-axes[0].plot(measured_at, monitor.history["loss"], color="C0")
-axes[0].set(ylabel="loss (mean cross-entropy, nats)\non 1000 training images")
-axes[1].plot(measured_at, 100 * np.asarray(monitor.history["val_accuracy"]), color="C1")
-axes[1].set(ylabel="accuracy (%)\non 1000 validation images")
-for ax in axes:
-    ax.set_xlabel("training step (one mini-batch of 100 images)")
-    ax.set_xlim(0, steps)
-    ax.grid(alpha=0.3)
-    top = ax.secondary_xaxis("top", functions=(lambda s: s / steps_per_epoch, lambda e: e * steps_per_epoch))
-    top.set_xlabel("epoch (one pass over the training images)")
-fig.suptitle(f"MLP 784-100-100-10 on {len(x_train)} MNIST images, SGD lr 0.5")
-plt.show()
 print(f"test accuracy, looked at once: {mlp.accuracy(x_test, t_test):.4f}")
 
 # %% [markdown]
