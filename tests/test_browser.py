@@ -209,7 +209,7 @@ RUN_ALL = """async ([path, timeout]) => {
     return panel.id;
 }"""
 
-ERROR_OUTPUTS = """(id) => {
+ERROR_OUTPUTS = """() => {
     const panel = window.jupyterapp.shell.currentWidget;
     const errors = [];
     for (const cell of panel.content.widgets) {
@@ -249,8 +249,7 @@ IMAGE_BYTES = """async (output) => {
 def run_notebook(page, path):
     """Open ``path`` (relative to the server's root) in JupyterLab, run all cells and wait for the
     kernel; returns the notebook panel's DOM id."""
-    panel_id = page.evaluate(RUN_ALL, [path, RUN_TIMEOUT])
-    return panel_id
+    return page.evaluate(RUN_ALL, [path, RUN_TIMEOUT])
 
 
 def close_notebook(page):
@@ -265,12 +264,14 @@ def close_notebook(page):
 def drawn_widgets(page, panel_id, timeout=CHANGE_TIMEOUT):
     """The outputs showing a widget in the notebook panel, in order, once every widget output of the
     notebook has been drawn (as a widget or as the error view JupyterLab shows in its place)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     expected = page.evaluate(WIDGET_OUTPUTS)
     selector = f"#{panel_id} {WIDGET_VIEW}"
     try:
         page.wait_for_function("([selector, n]) => document.querySelectorAll(selector).length >= n",
                                arg=[selector, expected], timeout=timeout * 1000, polling=250)
-    except Exception as error:  # playwright's TimeoutError
+    except PlaywrightTimeout as error:
         drawn = page.locator(selector).count()
         raise AssertionError(f"{expected} widget outputs, only {drawn} drawn after {timeout} s") from error
     return page.locator(selector).all()
@@ -316,19 +317,20 @@ def move_one_control(view):
     select = view.locator("select").first
     options = select.locator("option").all_inner_texts()
     current = select.evaluate("s => s.selectedIndex")
-    choice = options[(current + 1) % len(options)]
-    select.select_option(label=choice)
-    return f"dropdown -> {choice!r}"
+    choice = (current + 1) % len(options)
+    select.select_option(index=choice)
+    return f"dropdown -> {options[choice]!r}"
 
 
 def screenshot(view, name):
+    """``tests/browser-screenshots/<name>.png``: the widget as it is shown now."""
     SCREENSHOTS.mkdir(exist_ok=True)
     view.screenshot(path=SCREENSHOTS / f"{name}.png")
 
 
 def notebook_problems(page, panel_id):
     """Everything wrong with a notebook that has run: error outputs, unrun cells, widget errors."""
-    problems = [f"error output: {error}" for error in page.evaluate(ERROR_OUTPUTS, panel_id)]
+    problems = [f"error output: {error}" for error in page.evaluate(ERROR_OUTPUTS)]
     unrun = page.evaluate(UNRUN_CELLS)
     if unrun:
         problems.append(f"{unrun} code cells did not run")
@@ -355,7 +357,8 @@ def test_every_widget_draws_and_answers_its_controls(page, chapter):
             after = figure_digest(view, differs_from=before)
             screenshot(view, f"{label}-after")
             assert after is not None, f"{name}: the figure did not change after moving a control ({moved})"
-        assert not widget_errors(page, panel_id)
+        errors = widget_errors(page, panel_id)
+        assert not errors, errors
     finally:
         close_notebook(page)
 
