@@ -9,6 +9,7 @@
 
 import csv
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -101,3 +102,10 @@ def with_answer(notebook, grade_id, code):
     assert cells, f"no cell {grade_id!r}"
     cells[0].source = code
     return notebook
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now (for a JupyterLab server)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -5,14 +5,13 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
-from course import REPO
+from course import REPO, free_port
 from dlfs import workspace
 from dlfs.__main__ import jupyter_lab_options
 
@@ -41,10 +40,12 @@ def test_ci_runs_exactly_the_readme_test_command():
     assert commands[:2] == ["python3 -m dlfs start", "python3 -m dlfs test"]
     ci = [line for line in (REPO / ".ci" / "run").read_text().splitlines()
           if line.strip() and not line.startswith(("#", "set ", "cd "))]
-    # besides the test command: only the system packages the tests need (bubblewrap), if missing
+    # besides the test command: only the system packages the tests need (bubblewrap, chromium), if missing
     system = "\n".join(ci[:-1])
     assert ci[-1] == "python3 -m dlfs test"
-    assert re.sub(r"apt-get install -y -qq bubblewrap|apt-get update -qq", "", system).count("apt-get") <= 1
+    assert sorted(re.findall(r'packages="\$packages (\S+)"', system)) == ["bubblewrap", "chromium"]
+    installs = re.sub(r"apt-get install -y -qq \$packages|apt-get update -qq", "", system)
+    assert installs.count("apt-get") <= 1 and "install" not in installs
     assert "pip" not in system and "python" not in system
 
 
@@ -53,18 +54,12 @@ def test_bootstrap_prints_usage_for_unknown_commands():
     assert result.returncode == 2 and "python3 -m dlfs start" in result.stdout
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_jupyterlab_serves_the_learners_workspace(tmp_path):
     """What `python3 -m dlfs start` runs, headless, on a copy of the course: the workspace filled from the
     release, JupyterLab rooted at it lists notebook 01."""
     shutil.copytree(REPO / "notebooks", tmp_path / "course" / "notebooks")
     workspace_dir = workspace.prepare(tmp_path / "course")
-    port, token = _free_port(), "dlfs-test-token"
+    port, token = free_port(), "dlfs-test-token"
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path), JUPYTER_CONFIG_DIR=str(tmp_path / "config"))
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
@@ -124,7 +119,7 @@ def test_start_passes_jupyter_options_through_and_one_ctrl_c_stops_it_cleanly(tm
     """`python3 -m dlfs start --no-browser --port=P ...` serves, and a Ctrl-C (SIGINT to the terminal's
     process group) ends it without a traceback and without leaving the server's runtime files behind."""
     import signal
-    port, token = _free_port(), "dlfs-ctrl-c"
+    port, token = free_port(), "dlfs-ctrl-c"
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"))
     start = subprocess.Popen(["python3", "-m", "dlfs", "start", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
                               f"--IdentityProvider.token={token}"], cwd=REPO, env=env, start_new_session=True,
