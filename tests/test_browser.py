@@ -34,6 +34,7 @@ import pytest
 
 from course import REPO, free_port, solved
 from dlfs.__main__ import jupyter_lab_options
+from dlfs.progress import write_start_page
 
 SCREENSHOTS = REPO / "tests" / "browser-screenshots"
 
@@ -119,7 +120,7 @@ class Lab:
         with open(self.log, "w") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
-                 f"--ServerApp.token={self.token}", "--LabApp.news_url=None", "--LabApp.expose_app_in_browser=True",
+                 f"--ServerApp.token={self.token}", "--LabApp.expose_app_in_browser=True",
                  *jupyter_lab_options(self.root)],
                 env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self._wait_until_serving()
@@ -162,13 +163,17 @@ def browser_installed():
 
 @pytest.fixture(scope="module")
 def lab(browser_installed, built_course, tmp_path_factory):
-    """JupyterLab serving, for each chapter with widgets, its release notebook solved (with its
-    provided/ files), plus a notebook built to break the checks (``broken/broken.ipynb``)."""
-    root = tmp_path_factory.mktemp("lab-root")
+    """JupyterLab serving a learner's workspace/ as ``python3 -m dlfs start`` does: the start page, for
+    each chapter with widgets its release notebook solved (with its provided/ files), plus a notebook
+    built to break the checks (``broken/broken.ipynb``)."""
+    course = tmp_path_factory.mktemp("course")       # a learner's course: the release and their workspace/
+    shutil.copytree(built_course.root / "notebooks", course / "notebooks")
+    root = course / "workspace"
     for chapter in WIDGETS:
         shutil.copytree(built_course.root / "notebooks" / chapter, root / chapter)
         nbformat.write(solved(built_course.release(chapter), built_course.source(chapter)),
                        root / chapter / f"{chapter}.ipynb")
+    write_start_page(course)
     (root / "broken").mkdir()
     nbformat.write(broken_notebook(), root / "broken" / "broken.ipynb")
     server = Lab(root, tmp_path_factory.mktemp("lab-home"))
@@ -407,6 +412,32 @@ def test_the_checks_see_errors_and_a_figure_that_does_not_change(page):
         assert figure_digest(inert, timeout=3, differs_from=before) is None
     finally:
         close_notebook(page)
+
+
+# --- the start page ------------------------------------------------------------------------------
+
+def test_the_course_opens_on_the_start_page_whose_links_open_the_chapters(page, lab):
+    page.goto(lab.url(""))        # where `python3 -m dlfs start` sends the browser
+    page.wait_for_function("window.jupyterapp && window.jupyterapp.started", polling=250)
+    page.wait_for_function("window.jupyterapp.shell.currentWidget && "
+                           "window.jupyterapp.shell.currentWidget.context.path === 'START.ipynb'", polling=250)
+    start = page.locator(".jp-NotebookPanel:visible")
+    table = start.locator(".jp-RenderedMarkdown table").first
+    rows = table.locator("tbody tr")
+    rows.first.wait_for()
+    assert rows.count() == len(list((lab.root.parent / "notebooks").glob("[0-9][0-9]_*")))
+    optimizers = rows.filter(has_text="Optimizers")
+    cells = [optimizers.locator("td").nth(i).inner_text().strip() for i in range(3)]
+    attempted, exercises = cells[1].split(" of ")
+    assert attempted == exercises and int(exercises) > 0     # the solved notebook: every exercise attempted
+    assert "not started" in rows.filter(has_text="Linear regression").inner_text()
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "start-page.png")
+    optimizers.locator("a").click()
+    page.wait_for_function("window.jupyterapp.shell.currentWidget.context.path === "
+                           "'04_optimizers/04_optimizers.ipynb'", polling=250)
+    page.evaluate("async () => { const panel = window.jupyterapp.shell.currentWidget; "
+                  "await panel.context.ready; panel.dispose(); }")
 
 
 def test_a_missing_browser_skips_here_and_fails_in_ci(monkeypatch):
