@@ -770,8 +770,8 @@ check_that("dropout_mask", (out4,), "Dropout(0.5).forward(x) on (2, 3, 4, 5)", p
 #
 # The default path trains four runs: no regularization, L2 only ($\lambda = 0.03$), dropout only
 # ($p = 0.3$), both; and, for the sliders further down, two runs with a much stronger weight decay,
-# $\lambda = 0.1$ (with and without dropout). Set `FULL_RUN = True` to train a grid of 25 settings (about a minute) and
-# explore it with the sliders.
+# $\lambda = 0.1$ (with and without dropout). Set `FULL_RUN = True` to train a grid of 25 settings
+# (about a minute) and explore it with the sliders.
 
 # %% demo=true
 from dlfs.monitor import announce_full_run

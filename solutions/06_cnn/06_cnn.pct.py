@@ -1238,7 +1238,7 @@ with tempfile.TemporaryDirectory() as folder:
 # Adam on batches of 100 (its `ch07/train_convnet.py`) and reports about 99 % test accuracy. Measured on the course's 2-core test machine (`python benchmarks/full_runs.py 06_cnn`
 # records the run in `benchmarks/full_runs/06_cnn.txt`), this cell reached a validation accuracy of
 # 98.38 % after one epoch, 98.89 % after two and 98.96 % after three, and **99.00 % on the test set**,
-# in about 4 minutes of training and validation.
+# in about 3 minutes of training and validation.
 
 # %% demo=true
 from dlfs.monitor import announce_full_run
