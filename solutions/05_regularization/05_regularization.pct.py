@@ -240,6 +240,9 @@ def check_init(w, shape, kind, scale, name, mistakes=()):
     mistakes: pairs (wrong standard deviation, explanation). The predicate initializer_statistics (dlfs.grading)
     judges the spread, the mean, and the range or the shape of the distribution (check_that rejects NaN and inf)."""
     w = check_shape(w, shape, name, hint="return an array of exactly the requested shape (size=shape).")
+    check_that("holds", (float(np.ptp(w)) > 0,), name, problem="weights that are all equal (all zeros?)",
+               hint="draw random values from rng (rng.normal(0, std, size=shape) or rng.uniform(-a, a, size=shape)): "
+                    "with equal weights every unit of a layer computes the same thing and they never differ.")
     check_that("initializer_statistics", (w,), name, kind=kind, scale=float(scale),
                mistakes=[(float(std), explanation) for std, explanation in mistakes])
 
@@ -682,13 +685,18 @@ x = np.ones((200, 500))
 with unchanged("Dropout.forward", x=x):
     out = check_shape(call(layer.forward, x, name="Dropout.forward"), x.shape, "Dropout.forward(x)",
                       hint="the output has the shape of x: draw one mask value per entry, self.rng.random(x.shape).")
+check_that("differ", (out, x), "Dropout(p=0.5).forward(x) in training mode", same="x itself, unchanged",
+           hint="in training mode (train=True, the default) return x * mask / (1 - p); only train=False returns x.")
 check_that("dropout_mask", (out,), "Dropout(p=0.5).forward(x)", p=0.5, tolerance=0.02)
 check_close(np.unique(out[out != 0]), [2.0], "the values Dropout(p=0.5) keeps from x = 1", mistakes=[
     ([1.0], "the course uses inverted dropout: divide the kept units by 1 - p during training, so the mean stays "
             "the same (classic dropout instead scales by 1 - p at test time).")],
             hint="a kept unit is x / (1 - p); a dropped one is exactly 0.")
-check_that("dropout_backward", (call(layer.backward, np.ones_like(x), name="Dropout.backward"), out),
-           "Dropout.backward(ones)", hint=backward_hint)
+dx = call(layer.backward, np.ones_like(x), name="Dropout.backward")
+check_that("differ", (dx, np.ones_like(x)), "Dropout.backward(ones)",
+           same="dout itself, unchanged", hint="backward multiplies dout by the mask / (1 - p) of the forward pass: a "
+                                               "dropped unit passes no gradient back.")
+check_that("dropout_backward", (dx, out), "Dropout.backward(ones)", hint=backward_hint)
 check_close(call(layer.forward, x, train=False, name="Dropout.forward"), x, "Dropout.forward(x, train=False)",
             mistakes=[(0.5 * x, "the course uses inverted dropout, which scales during training only: at test time "
                                 "it is the identity (scaling by 1 - p at test time is classic dropout).")],

@@ -276,6 +276,9 @@ check_close(col, [[0, 1, 3, 4], [1, 2, 4, 5], [3, 4, 6, 7], [4, 5, 7, 8]], "im2c
 # Two channels: each row holds channel 0's window, then channel 1's.
 x2 = np.stack([np.arange(9.0).reshape(3, 3), 100 + np.arange(9.0).reshape(3, 3)])[None]   # (1, 2, 3, 3)
 col = call(im2col, x2, 2, 2)
+col = check_shape(col, (4, 8), "im2col(x2, 2, 2) of one image with two 3x3 channels",
+                  hint="one ROW per window (N * OH * OW = 4) and one column per value in a window (C * FH * FW = 8); "
+                       "(8, 4) is the transpose: check for a stray .T or the order of a reshape.")
 check_close(col[0], [0, 1, 3, 4, 100, 101, 103, 104], "the first row of im2col on two channels", mistakes=[
     ([0, 100, 1, 101, 3, 103, 4, 104], "columns are ordered channel first, then window row, then window "
                                         "column: the order of W[f].reshape(-1) for W of shape (FN, C, FH, FW)."),
@@ -852,6 +855,17 @@ check_close(dx, [[[[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 4, 4], [3, 3, 4, 4]]]], "A
             mistakes=[([[[[4, 4, 8, 8], [4, 4, 8, 8], [12, 12, 16, 16], [12, 12, 16, 16]]]],
                        "divide by the window size PH * PW: the mean weighs each value by 1 / (PH * PW).")],
             hint="every value of a window receives dout / (PH * PW).")
+# Two channels, two windows side by side (the example of test_max_pooling): each channel is pooled on its own.
+x2 = np.stack([np.arange(8.0).reshape(2, 4), 100 - np.arange(8.0).reshape(2, 4)])[None]     # (1, 2, 2, 4)
+windows2 = [[c * 8 + u * 4 + 2 * j + v for c in range(2) for u in range(2) for v in range(2)] for j in range(2)]
+blocks2 = {} if your_block_works(im2col, (x2, 2, 2, 2), x2.reshape(-1)[np.array(windows2)]) else stand_ins(windows2)
+with replaced(globals(), **blocks2):
+    out2 = call(AveragePooling(2, 2, stride=2).forward, x2, name="AveragePooling.forward")
+check_close(out2, [[[[2.5, 4.5]], [[97.5, 95.5]]]], "AveragePooling(2, 2, stride=2).forward on (1, 2, 2, 4)", mistakes=[
+    ([[[[2.5, 97.5]], [[4.5, 95.5]]]], "the means come out ordered (n, i, j, c): reshape them to (N, OH, OW, C), "
+                                       "then transpose to (N, C, OH, OW); a plain reshape to (N, C, OH, OW) mixes "
+                                       "the channels up.")],
+            hint="pool each channel on its own: out[n, c, i, j] is the mean of channel c's window (i, j).")
 ### BEGIN HIDDEN TESTS
 _grade_pooling(AveragePooling, "mean", 606,
                forward_hint="the mean of each window; reshape to (N, OH, OW, C) and transpose to (N, C, OH, OW).",
@@ -951,7 +965,8 @@ def check_net_structure(net, shapes, name, expected=("Convolution", "ReLU", "Max
                hint="add the six layers with Model.add: the Model names each parameter 'layer index.W' or '.b'.")
     for key, shape in shapes.items():
         check_shape(params[key], shape, f"{name}.params[{key!r}]",
-                    hint="the first affine layer has FN * (OH // 2) * (OW // 2) inputs, OH = H - filter_size + 1.")
+                    hint="an Affine weight has the shape (inputs, outputs); the first affine layer has "
+                         "FN * (OH // 2) * (OW // 2) inputs, OH = H - filter_size + 1.")
 
 
 net = SimpleConvNet(input_dim=(1, 10, 10), filter_num=4, filter_size=3, hidden_size=6, output_size=3, seed=0)

@@ -470,3 +470,14 @@ def col2im(col, x_shape, FH, FW, stride=1, pad=0):
     ("simple_conv_net", "affine weights of the transposed shape", _net().replace(
         "(pooled, hidden_size), (hidden_size, output_size)", "(hidden_size, pooled), (output_size, hidden_size)"), VISIBLE),
 ]
+
+_BOOK_AVG = _BOOK_POOL.replace("class MaxPooling:", "class AveragePooling:").replace(
+    "out = np.max(col, axis=1)", "out = np.mean(col, axis=1)").replace(
+    "dmax[np.arange(self.arg_max.size), self.arg_max.flatten()] = dout.flatten()",
+    "dmax[:] = dout.flatten()[:, None] / pool_size")
+VARIANTS += [
+    ("avg_pooling", "the DLFS book's Pooling with a mean", _BOOK_AVG, True),
+    ("avg_pooling", "means reshaped to (N, C, OH, OW) without the transpose", _BOOK_AVG.replace(
+        "out = out.reshape(N, out_h, out_w, C).transpose(0, 3, 1, 2)", "out = out.reshape(N, C, out_h, out_w)"), VISIBLE),
+    ("avg_pooling", "forward returns its input", _BOOK_AVG.replace("        return out\n", "        return x\n", 1), VISIBLE),
+]
