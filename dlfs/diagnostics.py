@@ -246,7 +246,9 @@ class RegularizationExplorer(Explorer):
             Every combination of the λ values and drop rates present should be a key; a missing
             combination is drawn as an empty panel saying so.
         baseline: the key drawn faded for comparison (default (0, 0) if present).
-        initial: the key shown first (default: the smallest λ and drop rate).
+        initial: the key shown first (default: the middle λ of the slider, the lower middle one for an even
+            number of values, and the smallest drop rate), so that the first view leaves room to explore both
+            ways.
 
     Attributes:
         lam, rate: the two SelectionSlider widgets.
@@ -264,7 +266,7 @@ class RegularizationExplorer(Explorer):
         self.baseline = (float(baseline[0]), float(baseline[1])) if baseline is not None else None
         lams = sorted({k[0] for k in self.runs})
         rates = sorted({k[1] for k in self.runs})
-        first = (lams[0], rates[0]) if initial is None else (float(initial[0]), float(initial[1]))
+        first = (lams[(len(lams) - 1) // 2], rates[0]) if initial is None else (float(initial[0]), float(initial[1]))
         if first[0] not in lams or first[1] not in rates:
             raise ValueError(f"RegularizationExplorer: no run for initial={initial}")
         self.lam = widgets.SelectionSlider(options=[(f"{v:g}", v) for v in lams], value=first[0],

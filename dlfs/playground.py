@@ -212,7 +212,9 @@ def draw(figure, function, runs, settings=""):
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.3)
     if ax.lines:
-        ax.legend(fontsize=6)
+        # outside the panels, to the right of the figure: a legend inside this small panel covered its curves
+        figure.legend(handles=ax.lines, labels=[line.get_label() for line in ax.lines], loc="outside right center",
+                      fontsize=8, title="f(x_t) - f_min", title_fontsize=8)
     for extra in axes[n:]:
         extra.set_axis_off()
     figure.suptitle(f"{function.name}    {settings}", fontsize=10)

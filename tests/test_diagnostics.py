@@ -175,6 +175,15 @@ def test_regularization_explorer_initial_setting():
         RegularizationExplorer(RUNS, initial=(0.2, 0.0))
 
 
+def test_regularization_explorer_opens_in_the_middle_of_the_lambda_slider():
+    """By default the first view is a moderate λ, not an end of the slider: room to explore both ways."""
+    runs = {(lam, rate): _history(1.0, 0.7) for lam in (0.0, 0.01, 0.03, 0.1, 0.3) for rate in (0.0, 0.5)}
+    explorer = RegularizationExplorer(runs)
+    assert explorer.drawn["key"] == (0.03, 0.0)
+    three = {(lam, 0.0): _history(1.0, 0.7) for lam in (0.0, 0.03, 0.1)}
+    assert RegularizationExplorer(three).drawn["key"] == (0.03, 0.0)
+
+
 def test_regularization_explorer_needs_runs():
     with pytest.raises(ValueError):
         RegularizationExplorer({})

@@ -129,6 +129,21 @@ def test_the_playground_draws_every_rule_and_has_a_static_fallback():
     assert shown["data"]["image/png"] == bundle["image/png"]
 
 
+def test_the_legend_names_every_curve_and_covers_no_panel():
+    """The legend of the f(x_t) - f_min curves sits outside every panel (inside the small last panel it hid the
+    curves), one entry per rule that ran, and a redraw does not stack a second legend."""
+    rules = {"SGD": PlainSGD, "Momentum": HeavyBall, "todo": Unanswered}
+    pg = OptimizerPlayground(rules)
+    pg.lr.value = 0.05
+    (legend,) = pg.figure.legends
+    assert [text.get_text() for text in legend.get_texts()] == ["SGD", "Momentum"]
+    renderer = pg.figure.canvas.get_renderer()
+    pg.figure.canvas.draw()
+    box = legend.get_window_extent(renderer)
+    for ax in pg.figure.axes:
+        assert not box.overlaps(ax.get_window_extent(renderer)), ax.get_title()
+
+
 def test_moving_the_learning_rate_slider_redraws_with_the_new_rate():
     pg = OptimizerPlayground({"SGD": PlainSGD, "Momentum": HeavyBall})
     quadratic = TEST_FUNCTIONS["elongated quadratic"]

@@ -146,7 +146,8 @@ check_close(len(batches), 3, "the number of batches of minibatches(X, Y, 2) with
                     "(range(0, N, B) gives the start of every batch).")])
 check_close([len(xb) for xb, _ in batches], [2, 2, 1], "the sizes of the X batches",
             hint="full batches first, then the short one.")
-check_close([len(yb) for _, yb in batches], [2, 2, 1], "the sizes of the Y batches")
+check_close([len(yb) for _, yb in batches], [2, 2, 1], "the sizes of the Y batches",
+            hint="slice Y with the same rows as X: Y[rows].")
 for k, (xb, yb) in enumerate(batches):
     check_that("agree", (yb - 100, xb[:, 0]), f"the example numbers of Y_batch {k} (must match those of X_batch {k})",
                hint="shuffle X and Y with ONE permutation: index both with the same array of row numbers.",
@@ -156,6 +157,9 @@ check_close(np.sort(order_of(batches)), np.arange(5), "the examples of all batch
 check_that("agree", (order_of(collect_batches(X_small, Y_small, 2)), order_of(batches)),
            "the order of a second call with the same seed", what="the first call",
            hint="use rng = np.random.default_rng(seed): the same seed must give the same batches.")
+check_that("differ", (order_of(batches), np.arange(5.0)), "the order of the examples with seed=0",
+           same="the original order 0, 1, 2, 3, 4: minibatches did not shuffle",
+           hint="order = np.random.default_rng(seed).permutation(N), then slice it into batches.")
 ### BEGIN HIDDEN TESTS
 # 23 "images" of shape (1, 2, 2) whose pixels hold their example number; Y one-hot-like (23, 2)
 n = 23
@@ -204,8 +208,10 @@ for size in (4, 24, 30, 1):
     check_close(len(sizes), len(expected), f"the number of batches for N = 24, B = {size}",
                 hint="every example once; one batch holds everything when B >= N.",
                 mistakes=[(len(expected) + 1, "do not yield an empty batch when B divides N.")])
-    check_close(sizes, expected, f"the batch sizes for N = 24, B = {size}")
-    check_close(np.sort(order_of(got)), np.arange(24.0), f"the examples of all batches for N = 24, B = {size}")
+    check_close(sizes, expected, f"the batch sizes for N = 24, B = {size}",
+                hint="full batches of B first, then the N mod B remaining rows; no empty batch.")
+    check_close(np.sort(order_of(got)), np.arange(24.0), f"the examples of all batches for N = 24, B = {size}",
+                hint="every example exactly once per call: slice one permutation of range(N).")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -244,6 +250,7 @@ def _checked_update(optimizer, params, grads, arrays, name, hint=None):
     """One call of optimizer.update(params, grads), checking that it changed the arrays `arrays` in place
     and left the gradients alone."""
     before = np.concatenate([np.ravel(g) for g in grads.values()])
+    params_before = np.concatenate([np.ravel(np.array(params[key], dtype=np.float64)) for key in arrays])
     call(optimizer.update, params, grads, name=f"{name}.update", hint=hint)
     check_that("holds", tuple(params.get(key) is array for key, array in arrays.items()), f"{name}.update",
                problem="a new array in params in place of one it was given (not changed in place)",
@@ -252,6 +259,11 @@ def _checked_update(optimizer, params, grads, arrays, name, hint=None):
     check_that("agree", (np.concatenate([np.ravel(g) for g in grads.values()]), before),
                f"the gradients after {name}.update", what="before the call (update modified grads in place)",
                hint="compute with new arrays (step = self.lr * g), not g *= ...")
+    check_that("differ", (np.concatenate([np.ravel(as_array(params[key], f"{name}: params[{key!r}]")) for key in arrays]),
+                          params_before), f"the parameters after {name}.update",
+               same="the parameters exactly as they were before the call: update did not move them",
+               hint="change every params[key] in place (params[key] -= ... or +=): a result kept in a local variable "
+                    "or in a new dictionary never reaches the caller's arrays.")
 
 
 def run_optimizer(optimizer, params, gradient, n_steps, name="optimizer"):
@@ -351,8 +363,9 @@ def check_steps(got, name, hint=None, atol=1e-8):
 w = np.array([1.0, 1.0])
 steps = run_optimizer(SGD(lr=0.1), {"w": w}, lambda step, p: {"w": np.array([1.0, -2.0])}, 2, "SGD(lr=0.1)")
 check_close(steps[0]["w"], [0.9, 1.2], "SGD(lr=0.1): params['w'] after step 1", mistakes=[
-    ([1.1, 0.8], "step against the gradient: p -= lr * g.")])
-check_close(steps[1]["w"], [0.8, 1.4], "SGD(lr=0.1): params['w'] after step 2")
+    ([1.1, 0.8], "step against the gradient: p -= lr * g.")], hint="p -= lr * g for every key of params.")
+check_close(steps[1]["w"], [0.8, 1.4], "SGD(lr=0.1): params['w'] after step 2",
+            hint="each call of update takes one step p -= lr * g, from where the last one ended.")
 check_close(w, [0.8, 1.4], "the array w itself after two steps", hint="update the arrays in place.")
 ### BEGIN HIDDEN TESTS
 rng = np.random.default_rng(41)
@@ -378,12 +391,12 @@ for lr in (0.3, 0.01):
     ### BEGIN REFERENCE
     steps_ref = _reference(lr, 5), [(_reference(-lr, 5), "step against the gradient: p -= lr * g.")]
     ### END REFERENCE
-    check_steps(got, f"SGD(lr={lr}) on three parameters")
+    check_steps(got, f"SGD(lr={lr}) on three parameters", hint="p -= self.lr * g for every key, with the lr given.")
 got = run_optimizer(SGD(), {k: v.copy() for k, v in start.items()}, gradient, 3, "SGD()")
 ### BEGIN REFERENCE
 steps_ref = _reference(0.01, 3), []
 ### END REFERENCE
-check_steps(got, "SGD() with the default lr=0.01")
+check_steps(got, "SGD() with the default lr=0.01", hint="keep the defaults of the given __init__ signature and read them from self (self.lr, ...), not from constants.")
 # keys of params and grads in changing orders, two instances stepped in turn
 runs = run_side_by_side([SGD(lr=0.3), SGD(lr=0.01)], start, gradient, 5, ["SGD(lr=0.3)", "SGD(lr=0.01)"])
 for lr, got in zip((0.3, 0.01), runs):
@@ -481,7 +494,7 @@ got = run_optimizer(Momentum(), {k: v.copy() for k, v in start.items()}, gradien
 ### BEGIN REFERENCE
 steps_ref = _reference(0.01, 0.9, 3), []
 ### END REFERENCE
-check_steps(got, "Momentum() with the defaults lr=0.01, momentum=0.9")
+check_steps(got, "Momentum() with the defaults lr=0.01, momentum=0.9", hint="keep the defaults of the given __init__ signature and read them from self (self.lr, ...), not from constants.")
 # two instances stepped in turn, the keys of params and grads in changing orders
 pair = ((0.1, 0.9), (0.05, 0.5))
 runs = run_side_by_side([Momentum(lr=lr, momentum=mu) for lr, mu in pair], start, gradient, 6,
@@ -586,7 +599,7 @@ got = run_optimizer(Nesterov(), {k: v.copy() for k, v in start.items()}, gradien
 ### BEGIN REFERENCE
 steps_ref = _reference(0.01, 0.9, 3), []
 ### END REFERENCE
-check_steps(got, "Nesterov() with the defaults lr=0.01, momentum=0.9")
+check_steps(got, "Nesterov() with the defaults lr=0.01, momentum=0.9", hint="keep the defaults of the given __init__ signature and read them from self (self.lr, ...), not from constants.")
 # two instances stepped in turn, the keys of params and grads in changing orders
 pair = ((0.1, 0.9), (0.05, 0.6))
 runs = run_side_by_side([Nesterov(lr=lr, momentum=mu) for lr, mu in pair], start, gradient, 6,
@@ -674,7 +687,8 @@ for lr, eps in ((0.1, 1e-7), (0.5, 1e-3)):
     name = f"AdaGrad(lr={lr}, eps={eps})"
     ### BEGIN REFERENCE
     steps_ref = _reference(lr, eps, 6), [
-        (_reference(lr, eps, 6, eps_inside=True), "add eps after the square root: np.sqrt(h) + eps."),
+        (_reference(lr, eps, 6, eps_inside=True), "the course adds eps after the square root, np.sqrt(h) + eps "
+                                                  "(some texts put it inside, np.sqrt(h + eps))."),
     ]
     ### END REFERENCE
     for _ in range(2):
@@ -688,7 +702,7 @@ got = run_optimizer(AdaGrad(lr=0.1), {k: v.copy() for k, v in start.items()}, ti
 ### BEGIN REFERENCE
 steps_ref = _reference(0.1, 1e-7, 3, gradient=tiny_gradient), [
     (_reference(0.1, 1e-7, 3, gradient=tiny_gradient, eps_inside=True),
-     "add eps after the square root: np.sqrt(h) + eps, not np.sqrt(h + eps)."),
+     "the course adds eps after the square root: np.sqrt(h) + eps, not np.sqrt(h + eps) as some texts do."),
 ]
 ### END REFERENCE
 check_steps(got, "AdaGrad(lr=0.1) with gradients of size 1e-5",
@@ -697,7 +711,7 @@ got = run_optimizer(AdaGrad(), {k: v.copy() for k, v in start.items()}, gradient
 ### BEGIN REFERENCE
 steps_ref = _reference(0.01, 1e-7, 3), []
 ### END REFERENCE
-check_steps(got, "AdaGrad() with the defaults lr=0.01, eps=1e-7")
+check_steps(got, "AdaGrad() with the defaults lr=0.01, eps=1e-7", hint="keep the defaults of the given __init__ signature and read them from self (self.lr, ...), not from constants.")
 # two instances stepped in turn, the keys of params and grads in changing orders
 pair = ((0.1, 1e-7), (0.5, 1e-3))
 runs = run_side_by_side([AdaGrad(lr=lr, eps=eps) for lr, eps in pair], start, gradient, 6,
@@ -810,7 +824,7 @@ got = run_optimizer(RMSProp(), {k: v.copy() for k, v in start.items()}, gradient
 ### BEGIN REFERENCE
 steps_ref = _reference(0.01, 0.99, 1e-7, 3), []
 ### END REFERENCE
-check_steps(got, "RMSProp() with the defaults lr=0.01, decay=0.99, eps=1e-7")
+check_steps(got, "RMSProp() with the defaults lr=0.01, decay=0.99, eps=1e-7", hint="keep the defaults of the given __init__ signature and read them from self (self.lr, ...), not from constants.")
 # two instances stepped in turn, the keys of params and grads in changing orders
 pair = ((0.01, 0.99, 1e-7), (0.05, 0.9, 1e-3))
 runs = run_side_by_side([RMSProp(lr=lr, decay=rho, eps=eps) for lr, rho, eps in pair], start, gradient, 6,
@@ -954,7 +968,7 @@ got = run_optimizer(AdaDelta(), {k: v.copy() for k, v in start.items()}, gradien
 ### BEGIN REFERENCE
 steps_ref = _reference(0.95, 1e-6, 3), []
 ### END REFERENCE
-check_steps(got, "AdaDelta() with the defaults rho=0.95, eps=1e-6")
+check_steps(got, "AdaDelta() with the defaults rho=0.95, eps=1e-6", hint="keep the defaults of the given __init__ signature and read them from self (self.lr, ...), not from constants.")
 # two instances stepped in turn, the keys of params and grads in changing orders
 pair = ((0.95, 1e-6), (0.9, 1e-4))
 runs = run_side_by_side([AdaDelta(rho=rho, eps=eps) for rho, eps in pair], start, gradient, 8,
@@ -1033,11 +1047,15 @@ w = np.array([1.0, 1.0])
 steps = run_optimizer(Adam(lr=0.1), {"w": w}, lambda step, p: {"w": np.array([1.0, -2.0])}, 3, "Adam(lr=0.1)")
 check_close(steps[0]["w"], [0.9, 1.1], "Adam(lr=0.1): params['w'] after step 1", mistakes=[
     ([1 - 0.1 * 0.1 / np.sqrt(0.001), 1 + 0.1 * 0.1 / np.sqrt(0.001)],
-     "without bias correction the first step is 3.16 * lr: divide m by (1 - beta1**t) and v by (1 - beta2**t)."),
+     "without bias correction the first step is 3.16 * lr: the course's Adam (the paper's) divides m by "
+     "(1 - beta1**t) and v by (1 - beta2**t)."),
+    ([0.0, 2.0], "m = beta1 * m + (1 - beta1) * g: Adam's moments are averages; without the factor (1 - beta1) "
+                 "the first step is 10 * lr."),
 ], hint="increment t first (the first update uses t = 1), then bias-correct both moments with it.")
 check_close(steps[1]["w"], [0.8, 1.2], "Adam(lr=0.1): params['w'] after step 2",
             hint="t counts the calls of update; keep m and v uncorrected in self.m and self.v.")
-check_close(steps[2]["w"], [0.7, 1.3], "Adam(lr=0.1): params['w'] after step 3")
+check_close(steps[2]["w"], [0.7, 1.3], "Adam(lr=0.1): params['w'] after step 3",
+            hint="with a constant gradient every bias-corrected step has the size lr.")
 check_close(w, [0.7, 1.3], "the array w itself after three steps", hint="update params[key] in place (-=).")
 ### BEGIN HIDDEN TESTS
 rng = np.random.default_rng(47)
@@ -1090,7 +1108,7 @@ got = run_optimizer(Adam(), {k: v.copy() for k, v in start.items()}, gradient, 3
 ### BEGIN REFERENCE
 steps_ref = _reference(0.001, 0.9, 0.999, 1e-8, 3), []
 ### END REFERENCE
-check_steps(got, "Adam() with the defaults lr=0.001, beta1=0.9, beta2=0.999", atol=1e-6)
+check_steps(got, "Adam() with the defaults lr=0.001, beta1=0.9, beta2=0.999", atol=1e-6, hint="keep the defaults of the given __init__ signature and read them from self (self.lr, ...), not from constants.")
 # two instances stepped in turn, the keys of params and grads in changing orders
 pair = ((0.1, 0.9, 0.999), (0.05, 0.8, 0.99))
 runs = run_side_by_side([Adam(lr=lr, beta1=b1, beta2=b2) for lr, b1, b2 in pair], start, gradient, 8,
@@ -1135,7 +1153,8 @@ for t in range(21, 26):
     check_close(got[t - 1]["w"] - got[t - 2]["w"], expected[t - 1], f"{name}: the step number {t}",
                 hint="use self.eps, added after the square root: lr * m_hat / (np.sqrt(v_hat) + eps).", mistakes=[
                     (_steps(0.1, 0.9, 0.5, 0.1, eps_inside=True)[t - 1],
-                     "eps goes after the square root: np.sqrt(v_hat) + eps, not np.sqrt(v_hat + eps)."),
+                     "the course (like the Adam paper) adds eps after the square root: np.sqrt(v_hat) + eps, not "
+                     "np.sqrt(v_hat + eps) as some libraries do."),
                     (_steps(0.1, 0.9, 0.5, 0.1, eps_added=True)[t - 1],
                      "eps belongs to the denominator: m_hat / (np.sqrt(v_hat) + eps)."),
                 ])
@@ -1250,8 +1269,11 @@ FULL_RUN = False  # True: the full training (minutes)
 # how fast.
 
 # %% demo=true
+from dlfs.monitor import announce_full_run
 from dlfs.playground import decision_boundaries
 
+announce_full_run(FULL_RUN, 2.6, "the full runs of section 4 together (5000 epochs of two moons here, then MNIST "
+                                 "below)")
 X_moons, t_moons = make_moons(n_samples=300, noise=0.2, seed=3)
 moons_epochs = 5000 if FULL_RUN else 300
 moons_lr = 0.0007 if FULL_RUN else 0.002
@@ -1290,6 +1312,7 @@ decision_boundaries(moons_models, X_moons, t_moons, curves=moons_costs,
 # %% demo=true
 from dlfs.data import load_mnist
 
+announce_full_run(FULL_RUN, 2.6, "the full runs of section 4 together (two moons above, then MNIST here)")
 (x_train, t_train), (x_val, t_val), _ = load_mnist(n_train=50000 if FULL_RUN else 2000, n_validation=10_000)
 if not FULL_RUN:
     x_val, t_val = x_val[:1000], t_val[:1000]

@@ -194,7 +194,8 @@ for shape in ((100, 10), (10, 100), (1, 1), (3, 7), (16, 3, 3, 3), (64, 32, 3, 5
                      ((shape[1] * area, shape[0] * shape[1] * area), "fan_out is FN * FH * FW, without C.")]
     ### END REFERENCE
     check_close(got, expected, f"fans({shape})", mistakes=mistakes)
-check_close(call(fans, np.zeros((6, 2, 3, 3)).shape), (18, 54), "fans of an array's .shape")
+check_close(call(fans, np.zeros((6, 2, 3, 3)).shape), (18, 54), "fans of an array's .shape",
+            hint="a shape is a tuple of ints whatever it comes from: (FN, C, FH, FW) gives (C*FH*FW, FN*FH*FW).")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -239,6 +240,9 @@ def check_init(w, shape, kind, scale, name, mistakes=()):
     mistakes: pairs (wrong standard deviation, explanation). The predicate initializer_statistics (dlfs.grading)
     judges the spread, the mean, and the range or the shape of the distribution (check_that rejects NaN and inf)."""
     w = check_shape(w, shape, name, hint="return an array of exactly the requested shape (size=shape).")
+    check_that("holds", (float(np.ptp(w)) > 0,), name, problem="weights that are all equal (all zeros?)",
+               hint="draw random values from rng (rng.normal(0, std, size=shape) or rng.uniform(-a, a, size=shape)): "
+                    "with equal weights every unit of a layer computes the same thing and they never differ.")
     check_that("initializer_statistics", (w,), name, kind=kind, scale=float(scale),
                mistakes=[(float(std), explanation) for std, explanation in mistakes])
 
@@ -246,7 +250,8 @@ def check_init(w, shape, kind, scale, name, mistakes=()):
 def check_seeds(init):
     """The same seed gives the same weights, another seed other weights, and an int seed works too."""
     name = init.__name__
-    first = check_shape(call(init, (20, 30), np.random.default_rng(5), name=name), (20, 30), name)
+    first = check_shape(call(init, (20, 30), np.random.default_rng(5), name=name), (20, 30), name,
+                        hint="return an array of exactly the requested shape (size=shape).")
     check_that("agree", (call(init, (20, 30), np.random.default_rng(5), name=name), first),
                f"{name} twice with the same seed", what="the first draw with that seed", rtol=1e-6, atol=1e-8,
                hint="draw every random number from the generator rng you are given (not np.random).")
@@ -539,7 +544,8 @@ def check_new_dict(new, grads, entries, name):
 # By hand with lam = 0.1: the weights are 0.W = [[1, -2]] and 2.W = [[2]], so the sum of squares is
 # 1 + 4 + 4 = 9 and the penalty is 0.1 / 2 * 9 = 0.45. The biases 0.b and 2.b do not count.
 params = {"0.W": np.array([[1.0, -2.0]]), "0.b": np.array([3.0]), "2.W": np.array([[2.0]]), "2.b": np.array([-1.0])}
-penalty = check_scalar(call(l2_penalty, params, 0.1), "l2_penalty(params, 0.1)")
+penalty = check_scalar(call(l2_penalty, params, 0.1), "l2_penalty(params, 0.1)",
+                       hint="return one number: sum np.sum(W ** 2) over the weights, times lam / 2.")
 check_close(penalty, 0.45, "l2_penalty(params, 0.1)", hint="lam / 2 times the sum of W ** 2 over the weights.", mistakes=[
     (0.95, "biases are not decayed: sum over the parameters for which is_weight(name) is true."),
     (0.9, "the penalty is (lam / 2) * sum(W ** 2): keep the factor 1/2."),
@@ -558,7 +564,8 @@ check_close(new["0.W"], [[1.1, 0.8]], "l2_gradients(...)['0.W']", mistakes=[
     ([[1.0, 1.0]], "add lam * W to the gradient of every weight: the penalty is part of the loss, so its "
                    "derivative is part of the gradient."),
 ])
-check_close(new["2.W"], [[1.2]], "l2_gradients(...)['2.W']")
+check_close(new["2.W"], [[1.2]], "l2_gradients(...)['2.W']", hint="every weight's gradient gets lam * W added.",
+            mistakes=[([[1.0]], "add lam * W to the gradient of every weight (is_weight(name)), not only the first.")])
 check_close(new["0.b"], [1.0], "l2_gradients(...)['0.b']", mistakes=[
     ([1.3], "biases are not decayed: leave the gradient of a non-weight unchanged.")])
 check_close(new["2.b"], [1.0], "l2_gradients(...)['2.b']", mistakes=[
@@ -576,7 +583,8 @@ params = {"0.W": rng.normal(size=(5, 4)), "0.b": rng.normal(size=4), "1.gamma": 
 grads = {name: rng.normal(size=value.shape) for name, value in params.items()}
 for lam in (0.03, 0.5):
     with unchanged("l2_penalty", **params):
-        penalty = check_scalar(call(l2_penalty, params, lam), f"l2_penalty(params, {lam})")
+        penalty = check_scalar(call(l2_penalty, params, lam), f"l2_penalty(params, {lam})",
+                               hint="return one number: sum np.sum(W ** 2) over every axis of every weight.")
     ### BEGIN REFERENCE
     squares = sum(np.sum(v ** 2) for k, v in params.items() if _ref_is_weight(k))
     ### END REFERENCE
@@ -600,12 +608,15 @@ zeros = {name: np.zeros_like(value) for name, value in params.items()}
 decay = call(l2_gradients, params, zeros, 0.2)
 for name in ("0.W", "3.W", "0.b"):
     check_gradient(decay[name], numerical_gradient(lambda _: l2_penalty(params, 0.2), params[name]),
-                   f"l2_gradients vs the derivative of l2_penalty for '{name}'")
-check_close(check_scalar(call(l2_penalty, {"0.b": np.ones(3)}, 1.0), "l2_penalty without weights"), 0.0,
-            "l2_penalty of a model without weights")
+                   f"l2_gradients vs the derivative of l2_penalty for '{name}'",
+                   hint="the gradient of (lam / 2) * sum(W ** 2) is lam * W for weights, 0 for anything else.")
+check_close(check_scalar(call(l2_penalty, {"0.b": np.ones(3)}, 1.0), "l2_penalty without weights",
+                         hint="with no weight in params the sum is 0: return 0.0, not an empty array."), 0.0,
+            "l2_penalty of a model without weights", hint="biases are not decayed: no weight, no penalty.")
 new = call(l2_gradients, params, grads, 0.0)
 for name in grads:
-    check_close(new[name], grads[name], f"l2_gradients with lam=0, '{name}'")
+    check_close(new[name], grads[name], f"l2_gradients with lam=0, '{name}'",
+                hint="with lam = 0 every gradient stays as it was.")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -672,32 +683,46 @@ backward_hint = ("dx = dout * mask / (1 - p) with the mask of the forward pass: 
 layer = Dropout(p=0.5, seed=0)
 x = np.ones((200, 500))
 with unchanged("Dropout.forward", x=x):
-    out = check_shape(call(layer.forward, x, name="Dropout.forward"), x.shape, "Dropout.forward(x)")
+    out = check_shape(call(layer.forward, x, name="Dropout.forward"), x.shape, "Dropout.forward(x)",
+                      hint="the output has the shape of x: draw one mask value per entry, self.rng.random(x.shape).")
+check_that("differ", (out, x), "Dropout(p=0.5).forward(x) in training mode", same="x itself, unchanged",
+           hint="in training mode (train=True, the default) return x * mask / (1 - p); only train=False returns x.")
 check_that("dropout_mask", (out,), "Dropout(p=0.5).forward(x)", p=0.5, tolerance=0.02)
 check_close(np.unique(out[out != 0]), [2.0], "the values Dropout(p=0.5) keeps from x = 1", mistakes=[
-    ([1.0], "inverted dropout divides the kept units by 1 - p during training, so the mean stays the same.")])
-check_that("dropout_backward", (call(layer.backward, np.ones_like(x), name="Dropout.backward"), out),
-           "Dropout.backward(ones)", hint=backward_hint)
+    ([1.0], "the course uses inverted dropout: divide the kept units by 1 - p during training, so the mean stays "
+            "the same (classic dropout instead scales by 1 - p at test time).")],
+            hint="a kept unit is x / (1 - p); a dropped one is exactly 0.")
+dx = call(layer.backward, np.ones_like(x), name="Dropout.backward")
+check_that("differ", (dx, np.ones_like(x)), "Dropout.backward(ones)",
+           same="dout itself, unchanged", hint="backward multiplies dout by the mask / (1 - p) of the forward pass: a "
+                                               "dropped unit passes no gradient back.")
+check_that("dropout_backward", (dx, out), "Dropout.backward(ones)", hint=backward_hint)
 check_close(call(layer.forward, x, train=False, name="Dropout.forward"), x, "Dropout.forward(x, train=False)",
-            mistakes=[(0.5 * x, "inverted dropout scales during training only: at test time it is the identity.")])
+            mistakes=[(0.5 * x, "the course uses inverted dropout, which scales during training only: at test time "
+                                "it is the identity (scaling by 1 - p at test time is classic dropout).")],
+            hint="forward(x, train=False) returns x unchanged.")
 ### BEGIN HIDDEN TESTS
 rng = np.random.default_rng(505)
 for p in (0.2, 0.7):
     layer = Dropout(p=p, seed=3)
     x = np.abs(rng.normal(size=(300, 400))) + 0.5      # positive, so a dropped unit is exactly 0
     with unchanged("Dropout.forward", x=x):
-        out = check_shape(call(layer.forward, x, train=True, name="Dropout.forward"), x.shape, "Dropout.forward")
+        out = check_shape(call(layer.forward, x, train=True, name="Dropout.forward"), x.shape, "Dropout.forward",
+                          hint="the output has the shape of x.")
     check_that("dropout_mask", (out,), f"Dropout(p={p}).forward(x)", p=p, tolerance=0.01)
     check_that("dropout_scaling", (out, x), f"the kept units of Dropout(p={p})", p=p, mean_tolerance=0.02, mistakes=[
         (1.0, "divide the kept units by 1 - p (inverted dropout)."),
         (1 - p, "divide by the keep probability 1 - p, do not multiply.")])
     dout = rng.normal(size=x.shape)
-    dx = check_shape(call(layer.backward, dout, name="Dropout.backward"), x.shape, "Dropout.backward")
+    dx = check_shape(call(layer.backward, dout, name="Dropout.backward"), x.shape, "Dropout.backward",
+                     hint="dx has the shape of dout: dout * mask / (1 - p).")
     check_that("dropout_backward", (dx, dout * out / x), f"Dropout(p={p}).backward(dout)", hint=backward_hint)
     out_test = call(layer.forward, x, train=False, name="Dropout.forward")
     check_close(out_test, x, f"Dropout(p={p}).forward(x, train=False)", mistakes=[
-        (x * (1 - p), "do not scale at test time: inverted dropout already scaled during training.")])
-    second = check_shape(call(layer.forward, x, name="Dropout.forward"), x.shape, "Dropout.forward")
+        (x * (1 - p), "do not scale at test time: the course's inverted dropout already scaled during training.")],
+        hint="forward(x, train=False) returns x unchanged.")
+    second = check_shape(call(layer.forward, x, name="Dropout.forward"), x.shape, "Dropout.forward",
+                         hint="the output has the shape of x.")
     check_that("differ", (second, out), "Dropout.forward twice in training mode",
                same="that two training passes dropped the same units", rtol=1e-6, atol=1e-8,
                hint="draw a new mask at every training forward pass.")
@@ -715,12 +740,14 @@ check_that("differ", (c, a), "Dropout with the seeds 7 and 8", same="that both s
 # p = 0 keeps everything; the default is train=True; 4-D inputs keep their shape
 x4 = rng.normal(size=(2, 3, 4, 5))
 keep_all = Dropout(0.0)
-check_close(call(keep_all.forward, x4, name="Dropout.forward"), x4, "Dropout(p=0).forward")
+check_close(call(keep_all.forward, x4, name="Dropout.forward"), x4, "Dropout(p=0).forward",
+            hint="with p = 0 nothing is dropped and 1 / (1 - p) = 1: the output equals x.")
 dout4 = rng.normal(size=x4.shape)
 p0_hint = "with p = 0 the training forward pass still keeps a mask (all ones) for backward."
 check_close(call(keep_all.backward, dout4, name="Dropout.backward", hint=p0_hint), dout4,
             "Dropout(p=0).backward(dout) after a training pass", hint=p0_hint)
-out4 = check_shape(call(Dropout(0.5, seed=1).forward, x4, name="Dropout.forward"), x4.shape, "Dropout.forward on (2, 3, 4, 5)")
+out4 = check_shape(call(Dropout(0.5, seed=1).forward, x4, name="Dropout.forward"), x4.shape, "Dropout.forward on (2, 3, 4, 5)",
+                   hint="any input shape: draw the mask with self.rng.random(x.shape), no reshape to 2-D.")
 check_that("dropout_mask", (out4,), "Dropout(0.5).forward(x) on (2, 3, 4, 5)", p=0.5, tolerance=0.5,
            rate_hint="train=True is the default: forward(x) drops units.")
 ### END HIDDEN TESTS
@@ -750,17 +777,21 @@ check_that("dropout_mask", (out4,), "Dropout(0.5).forward(x) on (2, 3, 4, 5)", p
 # labels the trained network reproduces.
 #
 # The default path trains four runs: no regularization, L2 only ($\lambda = 0.03$), dropout only
-# ($p = 0.3$), both. Set `FULL_RUN = True` to train a grid of 25 settings (about a minute) and
-# explore it with the sliders.
+# ($p = 0.3$), both; and, for the sliders further down, two runs with a much stronger weight decay,
+# $\lambda = 0.1$ (with and without dropout). Set `FULL_RUN = True` to train a grid of 25 settings
+# (about a minute) and explore it with the sliders.
 
 # %% demo=true
+from dlfs.monitor import announce_full_run
+
 FULL_RUN = False  # True: a grid of 25 settings of (λ, drop rate), 100 epochs each (about a minute)
 
 LAMBDA, DROP_RATE, EPOCHS = 0.03, 0.3, 100    # the regularized runs of the default path
+announce_full_run(FULL_RUN, 1.2, "the grid of 25 settings")
 if FULL_RUN:
     LAMBDAS, DROP_RATES = (0.0, 0.003, 0.01, 0.03, 0.1), (0.0, 0.1, 0.2, 0.3, 0.5)
 else:
-    LAMBDAS, DROP_RATES = (0.0, LAMBDA), (0.0, DROP_RATE)
+    LAMBDAS, DROP_RATES = (0.0, LAMBDA, 0.1), (0.0, DROP_RATE)    # 0.1: too much, to explore with the sliders
 
 # 60 of the 300 training labels replaced by another digit, drawn at random (t_train keeps the right ones)
 rng = np.random.default_rng(0)
@@ -855,7 +886,11 @@ for key, history in clean.items():
 # highest final validation accuracy of the grid, 0.696, is the default path's dropout run
 # ($\lambda = 0$, $p = 0.3$).
 #
-# Explore the runs with the sliders (the faded curves are the run without regularization):
+# Explore the runs with the sliders (the faded curves are the run without regularization). The explorer
+# opens on $\lambda = 0.03$ without dropout, the middle of the $\lambda$ slider: the training accuracy
+# no longer climbs to 1 and the gap to the validation accuracy is narrower than without regularization.
+# Move $\lambda$ left to see the gap widen, right to see too much weight decay pull the training
+# accuracy down with the validation accuracy; then add dropout.
 
 # %% demo=true
 RegularizationExplorer(runs, initial=(LAMBDA, 0.0)).show()
@@ -1039,8 +1074,10 @@ with unchanged("BatchNorm.forward", x=x):
     out = call(bn.forward, x, name="BatchNorm.forward")
 check_close(out, [[-2.0, 9.0], [2.0, 11.0]], "BatchNorm.forward(x) in training mode", mistakes=[
     ([[-2 / np.sqrt(2), 10 - 1 / np.sqrt(2)], [2 / np.sqrt(2), 10 + 1 / np.sqrt(2)]],
-     "use the biased variance (divide by N): x.var(axis=0), not ddof=1."),
-    ([[-2.0, 11.0], [-2.0, 11.0]], "normalize each feature (column) over the batch: the statistics are over axis 0."),
+     "the course (like the batch-norm paper in training) uses the biased variance, divided by N: x.var(axis=0), "
+     "not ddof=1."),
+    ([[-2.0, 11.0], [-2.0, 11.0]], "normalize each feature (column) over the batch: the statistics are over axis 0, "
+                                   "not over the features of each example (that would be layer normalization)."),
 ])
 # running statistics after one training pass: 0.9 * [0, 0] + 0.1 * [2, 4] and 0.9 * [1, 1] + 0.1 * [1, 4]
 check_close(bn.running_mean, [0.2, 0.4], "running_mean after one training pass", mistakes=[
@@ -1129,7 +1166,7 @@ for n, d, eps, momentum in ((6, 4, 1e-5, 0.9), (9, 3, 1e-3, 0.8)):
         ### END REFERENCE
         check_close(out, gamma0 * (x - mu) / np.sqrt(var + eps) + beta0, f"BatchNorm.forward on ({n}, {d}), pass {k + 1}",
                     mistakes=[(gamma0 * (x - mu) / np.sqrt(x.var(axis=0, ddof=1) + eps) + beta0,
-                               "use the biased variance x.var(axis=0) (divide by N).")],
+                               "the course uses the biased variance x.var(axis=0) (divide by N), not ddof=1.")],
                     hint="normalize each column with its batch mean and variance, then gamma * x_hat + beta.")
         ### BEGIN REFERENCE
         run_mean = momentum * run_mean + (1 - momentum) * mu

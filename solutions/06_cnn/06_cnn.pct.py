@@ -276,6 +276,9 @@ check_close(col, [[0, 1, 3, 4], [1, 2, 4, 5], [3, 4, 6, 7], [4, 5, 7, 8]], "im2c
 # Two channels: each row holds channel 0's window, then channel 1's.
 x2 = np.stack([np.arange(9.0).reshape(3, 3), 100 + np.arange(9.0).reshape(3, 3)])[None]   # (1, 2, 3, 3)
 col = call(im2col, x2, 2, 2)
+col = check_shape(col, (4, 8), "im2col(x2, 2, 2) of one image with two 3x3 channels",
+                  hint="one ROW per window (N * OH * OW = 4) and one column per value in a window (C * FH * FW = 8); "
+                       "(8, 4) is the transpose: check for a stray .T or the order of a reshape.")
 check_close(col[0], [0, 1, 3, 4, 100, 101, 103, 104], "the first row of im2col on two channels", mistakes=[
     ([0, 100, 1, 101, 3, 103, 4, 104], "columns are ordered channel first, then window row, then window "
                                         "column: the order of W[f].reshape(-1) for W of shape (FN, C, FH, FW)."),
@@ -546,7 +549,20 @@ check_close(grad_of(layer, "W", "Convolution"), [[[[0 + 2 + 9 + 16, 1 * 1 + 2 * 
                                                     [3 + 8 + 18 + 28, 4 + 10 + 21 + 32]]]],
             'Convolution.grads["W"]', hint="dW = (col.T @ dY).T reshaped to (FN, C, FH, FW).")
 check_close(grad_of(layer, "b", "Convolution"), [10.0], 'Convolution.grads["b"]',
-            hint="db sums dout over the batch and every output position: dY.sum(axis=0).")
+            hint="db sums dout over the batch and every output position: dY.sum(axis=0).",
+            mistakes=[([2.5], "db is a sum over the batch and every output position, not a mean.")])
+# Two filters: the first as above, the second [[0, 1], [0, 0]] picks each window's top-right pixel (bias 0).
+W2 = np.array([[[[1.0, 0.0], [0.0, -1.0]]], [[[0.0, 1.0], [0.0, 0.0]]]])   # (2, 1, 2, 2)
+b2 = np.array([10.0, 0.0])
+with replaced(globals(), **blocks):
+    out2 = call(Convolution(W2, b2).forward, x, name="Convolution.forward")
+check_close(out2, [[[[6.0, 6.0], [6.0, 6.0]], [[1.0, 2.0], [4.0, 5.0]]]], "Convolution.forward(x) with two filters",
+            mistakes=[([[[[6.0, 1.0], [6.0, 2.0]], [[6.0, 4.0], [6.0, 5.0]]]],
+                       "im2col(x) @ W.reshape(FN, -1).T has one row per output position and one column per filter: "
+                       "reshape it to (N, OH, OW, FN), then transpose to (N, FN, OH, OW); a plain reshape to "
+                       "(N, FN, OH, OW) mixes the filters up.")],
+            hint="out[n, f] is filter f's map: im2col(x) @ W.reshape(FN, -1).T + b, reshaped to (N, OH, OW, FN), "
+                 "transposed to (N, FN, OH, OW).")
 ### BEGIN HIDDEN TESTS
 rng = np.random.default_rng(604)
 with replaced(globals(), im2col=_ref_im2col, col2im=_ref_col2im):
@@ -751,6 +767,17 @@ check_close(dx, [[[[0, 0, 20, 0], [0, 10, 0, 0], [30, 0, 40, 0], [0, 0, 0, 0]]]]
                  "on a tie send the whole gradient to the first maximum; do not split it."),
             ], hint="dout goes to the position of each window's maximum (the first one, row by row, on a "
                     "tie); every other position gets 0.")
+# Two channels, two windows side by side: channel 0 holds 0..7, channel 1 holds 100 minus them.
+x2 = np.stack([np.arange(8.0).reshape(2, 4), 100 - np.arange(8.0).reshape(2, 4)])[None]     # (1, 2, 2, 4)
+windows2 = [[c * 8 + u * 4 + 2 * j + v for c in range(2) for u in range(2) for v in range(2)] for j in range(2)]
+blocks2 = {} if your_block_works(im2col, (x2, 2, 2, 2), x2.reshape(-1)[np.array(windows2)]) else stand_ins(windows2)
+with replaced(globals(), **blocks2):
+    out2 = call(MaxPooling(2, 2, stride=2).forward, x2, name="MaxPooling.forward")
+check_close(out2, [[[[5.0, 7.0]], [[100.0, 98.0]]]], "MaxPooling(2, 2, stride=2).forward on (1, 2, 2, 4)", mistakes=[
+    ([[[[5.0, 100.0]], [[7.0, 98.0]]]], "the maxima come out ordered (n, i, j, c): reshape them to (N, OH, OW, C), "
+                                        "then transpose to (N, C, OH, OW); a plain reshape to (N, C, OH, OW) mixes "
+                                        "the channels up.")],
+            hint="pool each channel on its own: out[n, c, i, j] is the largest value of channel c's window (i, j).")
 ### BEGIN HIDDEN TESTS
 _grade_pooling(MaxPooling, "max", 605,
                forward_hint="rows of im2col reshaped to (-1, PH * PW) are windows ordered (n, i, j, c): reshape "
@@ -828,6 +855,17 @@ check_close(dx, [[[[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 4, 4], [3, 3, 4, 4]]]], "A
             mistakes=[([[[[4, 4, 8, 8], [4, 4, 8, 8], [12, 12, 16, 16], [12, 12, 16, 16]]]],
                        "divide by the window size PH * PW: the mean weighs each value by 1 / (PH * PW).")],
             hint="every value of a window receives dout / (PH * PW).")
+# Two channels, two windows side by side (the example of test_max_pooling): each channel is pooled on its own.
+x2 = np.stack([np.arange(8.0).reshape(2, 4), 100 - np.arange(8.0).reshape(2, 4)])[None]     # (1, 2, 2, 4)
+windows2 = [[c * 8 + u * 4 + 2 * j + v for c in range(2) for u in range(2) for v in range(2)] for j in range(2)]
+blocks2 = {} if your_block_works(im2col, (x2, 2, 2, 2), x2.reshape(-1)[np.array(windows2)]) else stand_ins(windows2)
+with replaced(globals(), **blocks2):
+    out2 = call(AveragePooling(2, 2, stride=2).forward, x2, name="AveragePooling.forward")
+check_close(out2, [[[[2.5, 4.5]], [[97.5, 95.5]]]], "AveragePooling(2, 2, stride=2).forward on (1, 2, 2, 4)", mistakes=[
+    ([[[[2.5, 97.5]], [[4.5, 95.5]]]], "the means come out ordered (n, i, j, c): reshape them to (N, OH, OW, C), "
+                                       "then transpose to (N, C, OH, OW); a plain reshape to (N, C, OH, OW) mixes "
+                                       "the channels up.")],
+            hint="pool each channel on its own: out[n, c, i, j] is the mean of channel c's window (i, j).")
 ### BEGIN HIDDEN TESTS
 _grade_pooling(AveragePooling, "mean", 606,
                forward_hint="the mean of each window; reshape to (N, OH, OW, C) and transpose to (N, C, OH, OW).",
@@ -923,10 +961,12 @@ def check_net_structure(net, shapes, name, expected=("Convolution", "ReLU", "Max
                f"{name}.layers", what="layers", expected=list(expected),
                hint="build exactly these six layers in this order (the Model adds the loss layer).")
     params = net.params
-    check_that("names_are", (as_text(sorted(params)),), f"{name}.params", what="keys", expected=sorted(shapes))
+    check_that("names_are", (as_text(sorted(params)),), f"{name}.params", what="keys", expected=sorted(shapes),
+               hint="add the six layers with Model.add: the Model names each parameter 'layer index.W' or '.b'.")
     for key, shape in shapes.items():
         check_shape(params[key], shape, f"{name}.params[{key!r}]",
-                    hint="the first affine layer has FN * (OH // 2) * (OW // 2) inputs, OH = H - filter_size + 1.")
+                    hint="an Affine weight has the shape (inputs, outputs); the first affine layer has "
+                         "FN * (OH // 2) * (OW // 2) inputs, OH = H - filter_size + 1.")
 
 
 net = SimpleConvNet(input_dim=(1, 10, 10), filter_num=4, filter_size=3, hidden_size=6, output_size=3, seed=0)
@@ -1036,7 +1076,8 @@ with replaced(globals(), Convolution=_SpyConvolution, MaxPooling=_RefMaxPooling)
                hint=seeded)
     x_ = rng.normal(size=(130, 2, 9, 8))
     t_ = rng.integers(0, 4, size=130)
-    check_close(check_scalar(call(net.loss, x_, t_, name="SimpleConvNet.loss"), "SimpleConvNet.loss"),
+    check_close(check_scalar(call(net.loss, x_, t_, name="SimpleConvNet.loss"), "SimpleConvNet.loss",
+                             hint="loss returns the mean cross-entropy of the batch, one number."),
                 _loss(net.params, x_, t_), "SimpleConvNet.loss on 130 images",
                 hint="the layers in the order conv, ReLU, pool, affine, ReLU, affine.")
     grads = {k: np.array(v, dtype=np.float64) for k, v in call(net.gradient, x_[:5], t_[:5],
@@ -1046,7 +1087,9 @@ with replaced(globals(), Convolution=_SpyConvolution, MaxPooling=_RefMaxPooling)
         numerical = numerical_gradient_array(lambda _: np.array(_loss(net.params, x_[:5], t_[:5])), net.params[key],
                                              np.array(1.0))
         ### END REFERENCE
-        check_gradient(grads.get(key), numerical, f"SimpleConvNet.gradient on 5 images: {key!r}")
+        check_gradient(grads.get(key), numerical, f"SimpleConvNet.gradient on 5 images: {key!r}",
+                       hint="gradient runs one training forward pass, then backward through the layers in reverse "
+                            "order; every parameter's gradient comes from its own layer's grads.")
     # the mean loss over 130 images: its gradient is (100 * the first 100's + 30 * the last 30's) / 130
     ### BEGIN REFERENCE
     parts = [{k: np.array(v, dtype=np.float64) for k, v in net.gradient(x_[rows], t_[rows]).items()}
@@ -1061,7 +1104,8 @@ with replaced(globals(), Convolution=_SpyConvolution, MaxPooling=_RefMaxPooling)
     # prediction in batches: at most 100 images per pass, the same scores, bounded memory
     _SpyConvolution.seen.clear()
     scores = call(net.predict, x_, name="SimpleConvNet.predict")
-    check_close(scores, _scores(net.params, x_), "SimpleConvNet.predict(x) on 130 images")
+    check_close(scores, _scores(net.params, x_), "SimpleConvNet.predict(x) on 130 images",
+                hint="stack the scores of the batches in their order (np.concatenate along axis 0), in test mode.")
     check_that("batch_sizes", (_SpyConvolution.seen,), "SimpleConvNet.predict(x) on 130 images, through the "
                "convolution", largest=100, hint="predict at most batch_size = 100 images at a time.")
     _SpyConvolution.seen.clear()
@@ -1078,13 +1122,16 @@ with replaced(globals(), Convolution=_SpyConvolution, MaxPooling=_RefMaxPooling)
     finally:
         tracemalloc.stop()
     scores_bytes = np.asarray(scores).nbytes
-    scores = check_shape(scores, (600, 10), "SimpleConvNet().predict on 600 images")
+    scores = check_shape(scores, (600, 10), "SimpleConvNet().predict on 600 images",
+                         hint="one row of scores per image: concatenate the batches' scores along axis 0.")
     check_that("peak_memory_within", (peak, scores_bytes), "SimpleConvNet().predict on 600 MNIST-sized images",
                allowance=100e6, hint="predict batch_size images at a time and keep only their scores.")
     labels = rng.integers(0, 10, size=600)
     check_that("agree", (call(big.accuracy, images, labels, name="SimpleConvNet.accuracy"),
                          np.mean(np.argmax(scores, axis=1) == labels)), "SimpleConvNet().accuracy on 600 images",
-               what="the share of its predictions that are right", rtol=1e-6, atol=1e-8)
+               what="the share of its predictions that are right", rtol=1e-6, atol=1e-8,
+               hint="accuracy = the mean of (argmax of the scores == label) over every image, from predict in batches; "
+                    "do not drop the last, short batch.")
     # save and load (chapter 03's format) round-trip
     with tempfile.TemporaryDirectory() as temporary:
         path = str(Path(temporary) / "net.npz")
@@ -1092,7 +1139,8 @@ with replaced(globals(), Convolution=_SpyConvolution, MaxPooling=_RefMaxPooling)
         loaded = SimpleConvNet(**small, seed=5)
         loaded.load(path)
         check_close(call(loaded.predict, x_, name="SimpleConvNet.predict"), _scores(net.params, x_),
-                    "a SimpleConvNet loaded from a saved one: predict")
+                    "a SimpleConvNet loaded from a saved one: predict",
+                    hint="keep chapter 03's save and load: the parameters by name, written into the layers' own arrays.")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1205,9 +1253,12 @@ with tempfile.TemporaryDirectory() as folder:
 # Adam on batches of 100 (its `ch07/train_convnet.py`) and reports about 99 % test accuracy. Measured on the course's 2-core test machine (`python benchmarks/full_runs.py 06_cnn`
 # records the run in `benchmarks/full_runs/06_cnn.txt`), this cell reached a validation accuracy of
 # 98.38 % after one epoch, 98.89 % after two and 98.96 % after three, and **99.00 % on the test set**,
-# in about 4 minutes of training and validation.
+# in about 3 minutes of training and validation.
 
 # %% demo=true
+from dlfs.monitor import announce_full_run
+
+announce_full_run(FULL_RUN, 4.1, "training SimpleConvNet on 50 000 images for 3 epochs")
 if FULL_RUN:
     (x_all, t_all), (x_val_all, t_val_all), (x_test_all, t_test_all) = load_mnist(flatten=False, n_validation=10_000)
     full_net = SimpleConvNet(seed=0)

@@ -1,5 +1,7 @@
 """Variants for 04_optimizers."""
 
+from variants import VISIBLE
+
 TESTS = {
     "minibatches": "test_minibatches",
     "sgd": "test_sgd",
@@ -145,17 +147,17 @@ VARIANTS = [
         yield X[rows], Y[rows]"""), True),
     ("minibatches", "separate permutations for X and Y", _BATCHES.format(body="""X_shuffled, Y_shuffled = X[rng.permutation(n)], Y[rng.permutation(n)]
     for start in range(0, n, batch_size):
-        yield X_shuffled[start:start + batch_size], Y_shuffled[start:start + batch_size]"""), False),
+        yield X_shuffled[start:start + batch_size], Y_shuffled[start:start + batch_size]"""), VISIBLE),
     ("minibatches", "drops the last short batch", _BATCHES.format(body="""order = rng.permutation(n)
     for k in range(n // batch_size):
         rows = order[k * batch_size:(k + 1) * batch_size]
-        yield X[rows], Y[rows]"""), False),
+        yield X[rows], Y[rows]"""), VISIBLE),
     ("minibatches", "an empty batch when B divides N", _BATCHES.format(body="""order = rng.permutation(n)
     for k in range(n // batch_size + 1):
         rows = order[k * batch_size:(k + 1) * batch_size]
         yield X[rows], Y[rows]"""), False),
     ("minibatches", "no shuffling", _BATCHES.format(body="""for start in range(0, n, batch_size):
-        yield X[start:start + batch_size], Y[start:start + batch_size]"""), False),
+        yield X[start:start + batch_size], Y[start:start + batch_size]"""), VISIBLE),
     ("minibatches", "shuffles the inputs in place", _BATCHES.format(body="""np.random.default_rng(seed).shuffle(X)
     np.random.default_rng(seed).shuffle(Y)
     for start in range(0, n, batch_size):
@@ -174,9 +176,9 @@ VARIANTS = [
     ("sgd", "slice assignment", _SGD.format(body="""for key in params:
             params[key][...] = params[key] - self.lr * grads[key]"""), True),
     ("sgd", "replaces the arrays instead of updating them", _SGD.format(body="""for key in params:
-            params[key] = params[key] - self.lr * grads[key]"""), False),
+            params[key] = params[key] - self.lr * grads[key]"""), VISIBLE),
     ("sgd", "gradient ascent", _SGD.format(body="""for key in params:
-            params[key] += self.lr * grads[key]"""), False),
+            params[key] += self.lr * grads[key]"""), VISIBLE),
     ("sgd", "scales the gradient in place", _SGD.format(body="""for key in params:
             g = grads[key]
             g *= self.lr
@@ -190,13 +192,13 @@ VARIANTS = [
             self.v[key] -= lr * g
             params[key] += self.v[key]"""), True),
     ("momentum", "+ lr * g", _MOMENTUM.format(body="""self.v[key] = mu * self.v[key] + lr * g
-            params[key] += self.v[key]"""), False),
+            params[key] += self.v[key]"""), VISIBLE),
     ("momentum", "dampening (1 - mu)", _MOMENTUM.format(body="""self.v[key] = mu * self.v[key] - (1 - mu) * lr * g
             params[key] += self.v[key]"""), False),
     ("momentum", "moves by the old velocity", _MOMENTUM.format(body="""params[key] += self.v[key]
-            self.v[key] = mu * self.v[key] - lr * g"""), False),
+            self.v[key] = mu * self.v[key] - lr * g"""), VISIBLE),
     ("momentum", "velocity not kept between steps", _MOMENTUM.format(body="""v = mu * np.zeros_like(g) - lr * g
-            params[key] += v"""), False),
+            params[key] += v"""), VISIBLE),
     ("momentum", "one velocity shared by all parameters", '''
 class Momentum:
     def __init__(self, lr=0.01, momentum=0.9):
@@ -219,7 +221,7 @@ class Momentum:
     ("nesterov", "PyTorch form with a gradient-unit buffer", _NESTEROV.format(body="""self.v[key] = mu * self.v[key] + g
             params[key] -= lr * (g + mu * self.v[key])"""), True),
     ("nesterov", "plain momentum", _NESTEROV.format(body="""self.v[key] = mu * self.v[key] - lr * g
-            params[key] += self.v[key]"""), False),
+            params[key] += self.v[key]"""), VISIBLE),
     ("nesterov", "mu**2 times the NEW velocity", _NESTEROV.format(body="""self.v[key] = mu * self.v[key] - lr * g
             params[key] += mu * mu * self.v[key] - (1 + mu) * lr * g"""), False),
     ("nesterov", "sign of the v_old term", _NESTEROV.format(body="""v_old = self.v[key]
@@ -254,7 +256,7 @@ class Nesterov:
     ("adagrad", "divides by h instead of sqrt(h)", _ADAGRAD.format(body="""self.h[key] += g * g
             params[key] -= lr * g / (self.h[key] + eps)"""), False),
     ("adagrad", "uses h before adding g**2", _ADAGRAD.format(body="""params[key] -= lr * g / (np.sqrt(self.h[key]) + eps)
-            self.h[key] += g * g"""), False),
+            self.h[key] += g * g"""), VISIBLE),
     ("adagrad", "one h shared by parameters of the same shape", '''
 class AdaGrad:
     def __init__(self, lr=0.01, eps=1e-7):
@@ -278,7 +280,7 @@ class AdaGrad:
             h += (1 - rho) * (g ** 2 - h)
             params[key] -= lr * g / (h ** 0.5 + eps)"""), True),
     ("rmsprop", "weights swapped", _RMSPROP.format(body="""self.h[key] = (1 - rho) * self.h[key] + rho * g * g
-            params[key] -= lr * g / (np.sqrt(self.h[key]) + eps)"""), False),
+            params[key] -= lr * g / (np.sqrt(self.h[key]) + eps)"""), VISIBLE),
     ("rmsprop", "AdaGrad's sum", _RMSPROP.format(body="""self.h[key] += g * g
             params[key] -= lr * g / (np.sqrt(self.h[key]) + eps)"""), False),
     ("rmsprop", "eps inside the square root", _RMSPROP.format(body="""self.h[key] = rho * self.h[key] + (1 - rho) * g * g
@@ -299,7 +301,7 @@ class RMSProp:
             else:
                 self.h[key] = self.decay * self.h[key] + (1 - self.decay) * g * g
             params[key] -= self.lr * g / (np.sqrt(self.h[key]) + self.eps)
-''', False),
+''', VISIBLE),
     # AdaDelta
     ("adadelta", "RMS values first, in-place averages", _ADADELTA.format(body="""Eg *= rho
             Eg += (1 - rho) * g ** 2
@@ -333,7 +335,7 @@ class AdaDelta:
     ("adadelta", "E[g^2] updated after the step", _ADADELTA.format(body="""delta = -np.sqrt(Ed + eps) / np.sqrt(Eg + eps) * g
             Eg[...] = rho * Eg + (1 - rho) * g * g
             Ed[...] = rho * Ed + (1 - rho) * delta * delta
-            params[key] += delta"""), False),
+            params[key] += delta"""), VISIBLE),
     ("adadelta", "no square root in the numerator", _ADADELTA.format(body="""Eg[...] = rho * Eg + (1 - rho) * g * g
             delta = -(Ed + eps) / np.sqrt(Eg + eps) * g
             Ed[...] = rho * Ed + (1 - rho) * delta * delta
@@ -352,7 +354,7 @@ class AdaDelta:
             m_hat = m / (1 - np.power(b1, self.t))
             v_hat = v / (1 - np.power(b2, self.t))
             params[key] -= lr * m_hat / (np.sqrt(v_hat) + eps)"""), True),
-    ("adam", "no bias correction", SINGLE_MISTAKE[1], False),
+    ("adam", "no bias correction", SINGLE_MISTAKE[1], VISIBLE),
     ("adam", "t starting at 0 (used before the increment)", _ADAM.format(before="", body=_ADAM_MOMENTS + """m_hat = self.m[key] / (1 - b1 ** self.t)
             v_hat = self.v[key] / (1 - b2 ** self.t)
             params[key] -= lr * m_hat / (np.sqrt(v_hat) + eps)
@@ -522,4 +524,37 @@ class AdaDelta:
             v_hat = self.v[key] / (1 - b2 ** self.t)
             params[key] -= lr * m_hat / (np.sqrt(v_hat) + eps)
         self.t += 1"""), True),
+]
+
+# Obvious wrong answers the visible tests catch, with a hint: nothing happens, the input comes back unchanged.
+_NOT_MOVED = {
+    "sgd": _SGD.format(body="""params = {key: params[key] - self.lr * grads[key] for key in params}"""),
+    "momentum": _MOMENTUM.format(body="""self.v[key] = mu * self.v[key] - lr * g
+            p = params[key] + self.v[key]"""),
+    "nesterov": _NESTEROV.format(body="""v_old = self.v[key]
+            self.v[key] = mu * v_old - lr * g
+            p = params[key] - mu * v_old + (1 + mu) * self.v[key]"""),
+    "adagrad": _ADAGRAD.format(body="""self.h[key] += g * g
+            p = params[key]
+            p = p - lr * g / (np.sqrt(self.h[key]) + eps)"""),
+    "rmsprop": _RMSPROP.format(body="""self.h[key] = rho * self.h[key] + (1 - rho) * g * g
+            new_p = params[key] - lr * g / (np.sqrt(self.h[key]) + eps)"""),
+    "adadelta": _ADADELTA.format(body="""Eg[...] = rho * Eg + (1 - rho) * g * g
+            delta = -np.sqrt(Ed + eps) / np.sqrt(Eg + eps) * g
+            Ed[...] = rho * Ed + (1 - rho) * delta * delta"""),
+    "adam": _ADAM.format(before="self.t += 1", body=_ADAM_MOMENTS + """m_hat = self.m[key] / (1 - b1 ** self.t)
+            v_hat = self.v[key] / (1 - b2 ** self.t)
+            step = lr * m_hat / (np.sqrt(v_hat) + eps)"""),
+}
+
+VARIANTS += [(answer, "the parameters never change (the result stays in a local variable)", code, VISIBLE)
+             for answer, code in _NOT_MOVED.items()]
+VARIANTS += [
+    ("minibatches", "the whole data set as one batch", _BATCHES.format(body="yield X, Y"), VISIBLE),
+    ("sgd", "the update written into a new dict that is returned", _SGD.format(body="""return {key: params[key] - self.lr * grads[key] for key in params}"""), VISIBLE),
+    ("adam", "the momentum form v = beta1 v + g without (1 - beta1) (not Adam)", _ADAM.format(before="self.t += 1", body="""self.m[key] = b1 * self.m[key] + g
+            self.v[key] = b2 * self.v[key] + (1 - b2) * g * g
+            m_hat = self.m[key] / (1 - b1 ** self.t)
+            v_hat = self.v[key] / (1 - b2 ** self.t)
+            params[key] -= lr * m_hat / (np.sqrt(v_hat) + eps)"""), VISIBLE),
 ]

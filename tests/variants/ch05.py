@@ -1,5 +1,7 @@
 """Variants for 05_regularization."""
 
+from variants import VISIBLE
+
 TESTS = {
     "fans": "test_fans",
     "xavier": "test_xavier",
@@ -155,7 +157,7 @@ VARIANTS = [
     ("fans", "fan_in and fan_out swapped", _FANS.format(body="""if len(shape) == 2:
         return shape[1], shape[0]
     f, c, kh, kw = shape
-    return f * kh * kw, c * kh * kw"""), False),
+    return f * kh * kw, c * kh * kw"""), VISIBLE),
     ("fans", "conv ignores the kernel area", _FANS.format(body="""if len(shape) == 2:
         return shape[0], shape[1]
     return shape[1], shape[0]"""), False),
@@ -201,7 +203,7 @@ def xavier_normal(shape, rng=None):
     ("he", "standard draws scaled by hand", _HE.format(
         normal="return np.sqrt(2.0 / fan_in) * rng.standard_normal(shape)",
         uniform="return np.sqrt(6.0 / fan_in) * rng.uniform(-1.0, 1.0, size=shape)"), True),
-    ("he", "He with fan_out", SINGLE_MISTAKE[1], False),
+    ("he", "He with fan_out", SINGLE_MISTAKE[1], VISIBLE),
     ("he", "missing the factor 2", _HE.format(
         normal="return rng.normal(0, np.sqrt(1 / fan_in), size=shape)",
         uniform="a = np.sqrt(3 / fan_in)\n    return rng.uniform(-a, a, size=shape)"), False),
@@ -238,14 +240,14 @@ def he_uniform(shape, rng=None):
         gradients="return {k: (g + lam * params[k]) if k.split('.')[-1][0] == 'W' else g for k, g in grads.items()}"), True),
     ("weight_decay", "biases decayed too", _L2.format(
         penalty="return 0.5 * lam * sum(np.sum(v ** 2) for v in params.values())",
-        gradients="return {k: g + lam * params[k] for k, g in grads.items()}"), False),
+        gradients="return {k: g + lam * params[k] for k, g in grads.items()}"), VISIBLE),
     ("weight_decay", "gradient 2 lam W", _L2.format(
         penalty=_L2_OK_P,
         gradients="return {k: g + 2 * lam * params[k] if is_weight(k) else g for k, g in grads.items()}"), False),
     ("weight_decay", "lam ||W||^2 and 2 lam W, consistent but not the course's convention", _L2.format(
         penalty="return lam * sum(np.sum(v ** 2) for k, v in params.items() if is_weight(k))",
         gradients="return {k: g + 2 * lam * params[k] if is_weight(k) else g for k, g in grads.items()}"), False),
-    ("weight_decay", "added to the loss only", _L2.format(penalty=_L2_OK_P, gradients="return dict(grads)"), False),
+    ("weight_decay", "added to the loss only", _L2.format(penalty=_L2_OK_P, gradients="return dict(grads)"), VISIBLE),
     ("weight_decay", "gradients modified in place", _L2.format(
         penalty=_L2_OK_P, gradients="""for k in grads:
         if is_weight(k):
@@ -273,13 +275,13 @@ def he_uniform(shape, rng=None):
             return x
         self.mask = self.rng.random(x.shape) >= self.p
         return x * self.mask""",
-        backward="return dout * self.mask"), False),
+        backward="return dout * self.mask"), VISIBLE),
     ("dropout", "classic dropout: scales at test time", _DROPOUT.format(
         forward="""if not train:
             return x * (1 - self.p)
         self.mask = self.rng.random(x.shape) >= self.p
         return x * self.mask""",
-        backward="return dout * self.mask"), False),
+        backward="return dout * self.mask"), VISIBLE),
     ("dropout", "inverted and scaled again at test time", _DROPOUT.format(
         forward="""if not train:
             return x * (1 - self.p)
@@ -351,13 +353,13 @@ def he_uniform(shape, rng=None):
     ("batchnorm", "graph walk: s's gradient not summed over the batch", _bn_graph(ds="-dx_hat * xc / std ** 2"), False),
     ("batchnorm", "graph walk: the fork at xc overwrites instead of adding", _bn_graph(second_path="dxc = 2 * xc * dq"), False),
     ("batchnorm", "graph walk: the path through mu forgotten", _bn_graph(mu_path="dx = dxc"), False),
-    ("batchnorm", "unbiased variance in the normalization", _bn(var="x.var(axis=0, ddof=1)"), False),
+    ("batchnorm", "unbiased variance in the normalization", _bn(var="x.var(axis=0, ddof=1)"), VISIBLE),
     ("batchnorm", "unbiased variance for the running statistics only", _bn(
         update=("self.running_mean = self.momentum * self.running_mean + (1 - self.momentum) * mu\n"
                 "            self.running_var = self.momentum * self.running_var + (1 - self.momentum) * x.var(axis=0, ddof=1)")), False),
     ("batchnorm", "statistics over the wrong axis", _bn(
         mean="x.mean(axis=1, keepdims=True)", var="x.var(axis=1, keepdims=True)",
-        update="pass", dx="return g / std"), False),
+        update="pass", dx="return g / std"), VISIBLE),
     ("batchnorm", "running statistics never updated", _bn(update="pass"), False),
     ("batchnorm", "momentum the wrong way round", _bn(
         update=("self.running_mean = (1 - self.momentum) * self.running_mean + self.momentum * mu\n"
@@ -412,4 +414,31 @@ VARIANTS += [
         self.mask = self.rng.random(x.shape) > self.p
         return np.where(self.mask, x, 0.0) / (1 - self.p)""",
         backward="return np.where(self.mask, dout, 0.0) / (1 - self.p)"), True),
+]
+
+# Obvious wrong answers the visible tests catch, with a hint.
+VARIANTS += [
+    ("fans", "returns the shape itself", _FANS.format(body="return tuple(shape)"), VISIBLE),
+    ("xavier", "zeros", _XAVIER.format(uniform="return np.zeros(shape)", normal="return np.zeros(shape)"), VISIBLE),
+    ("xavier", "the transposed shape", _XAVIER.format(
+        uniform="a = np.sqrt(6 / (fan_in + fan_out))\n    return rng.uniform(-a, a, size=shape[::-1])",
+        normal="return rng.normal(0, np.sqrt(2 / (fan_in + fan_out)), size=shape[::-1])"), VISIBLE),
+    ("he", "zeros", _HE.format(normal="return np.zeros(shape)", uniform="return np.zeros(shape)"), VISIBLE),
+    ("weight_decay", "penalty 0 and the gradients returned unchanged", _L2.format(
+        penalty="return 0.0", gradients="return grads"), VISIBLE),
+    ("dropout", "returns x unchanged in training", _DROPOUT.format(
+        forward="return x", backward="return dout"), VISIBLE),
+    ("dropout", "backward returns dout unchanged", _DROPOUT.format(
+        forward="""if not train:
+            return x
+        self.mask = (self.rng.random(x.shape) >= self.p) / (1 - self.p)
+        return x * self.mask""", backward="return dout"), VISIBLE),
+    ("dropout", "backward returns zeros", _DROPOUT.format(
+        forward="""if not train:
+            return x
+        self.mask = (self.rng.random(x.shape) >= self.p) / (1 - self.p)
+        return x * self.mask""", backward="return np.zeros_like(dout)"), VISIBLE),
+    ("batchnorm", "backward returns dout unchanged", _bn(dx="return dout"), VISIBLE),
+    ("batchnorm", "forward returns its input unchanged", _bn(test="x_hat = x").replace(
+        "return gamma * x_hat + beta", "return x"), VISIBLE),
 ]

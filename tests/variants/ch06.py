@@ -1,6 +1,14 @@
 """Variants for 06_cnn: the classic mistakes of convolution, im2col, col2im and pooling, and correct
 answers in other styles (loops, einsum, window views, tensordot, the DLFS book's code)."""
 
+from variants import VISIBLE
+
+# test_convolution and test_max_pooling begin with a hidden block (the reference helpers later cells rely on), and
+# tests/cells.py (dlfs.judge.hidden.split_test) counts everything after the first hidden marker as hidden, so their
+# obvious mistakes, which fail checks the learner sees, cannot be marked VISIBLE yet: LEADING_HIDDEN keeps them as
+# wrong answers until split_test treats the code between hidden blocks as visible.
+LEADING_HIDDEN = False
+
 TESTS = {
     "conv_naive": "test_conv_naive",
     "im2col": "test_im2col",
@@ -341,9 +349,9 @@ def conv_forward_naive(x, W, b, stride=1, pad=0):
             windows[:, i, j] = xp[:, :, i * stride:i * stride + fh, j * stride:j * stride + fw]
     return np.moveaxis(np.tensordot(windows, W, axes=([3, 4, 5], [1, 2, 3])), 3, 1) + b.reshape(1, -1, 1, 1)
 ''', True),
-    ("conv_naive", "flipped filter (true convolution)", _naive(kernel="W[f, :, ::-1, ::-1]"), False),
-    ("conv_naive", "bias forgotten", _naive(bias=""), False),
-    ("conv_naive", "padding ignored", _naive(size="(h - fh) // stride + 1, (w - fw) // stride + 1", padded="x"), False),
+    ("conv_naive", "flipped filter (true convolution)", _naive(kernel="W[f, :, ::-1, ::-1]"), VISIBLE),
+    ("conv_naive", "bias forgotten", _naive(bias=""), VISIBLE),
+    ("conv_naive", "padding ignored", _naive(size="(h - fh) // stride + 1, (w - fw) // stride + 1", padded="x"), VISIBLE),
     ("conv_naive", "output size without the stride",
      _naive(size="(h + 2 * pad - fh) // 1 + 1, (w + 2 * pad - fw) // 1 + 1",
             padded="np.pad(x, ((0, 0), (0, 0), (pad, pad + 8), (pad, pad + 8)))"), False),
@@ -351,10 +359,10 @@ def conv_forward_naive(x, W, b, stride=1, pad=0):
     ("im2col", "the DLFS book's im2col", _BOOK_IM2COL, True),
     ("im2col", "window views", _WINDOWS_IM2COL.format(order="0, 2, 3, 1, 4, 5"), True),
     ("im2col", "a loop over windows", _LOOP_IM2COL, True),
-    ("im2col", "channel-last columns", _WINDOWS_IM2COL.format(order="0, 2, 3, 4, 5, 1"), False),
+    ("im2col", "channel-last columns", _WINDOWS_IM2COL.format(order="0, 2, 3, 4, 5, 1"), VISIBLE),
     ("im2col", "rows ordered (i, j, n)", _WINDOWS_IM2COL.format(order="2, 3, 0, 1, 4, 5"), False),
     ("im2col", "no padding", _BOOK_IM2COL.replace("(pad, pad), (pad, pad)], 'constant')", "(0, 0), (0, 0)], 'constant')")
-     .replace("out_h = (H + 2*pad", "out_h = (H").replace("out_w = (W + 2*pad", "out_w = (W"), False),
+     .replace("out_h = (H + 2*pad", "out_h = (H").replace("out_w = (W + 2*pad", "out_w = (W"), VISIBLE),
     # col2im
     ("col2im", "the DLFS book's col2im", _BOOK_COL2IM.format(op="+="), True),
     ("col2im", "a loop over windows", _LOOP_COL2IM.format(op="+=", result="xp[:, :, pad:pad + h, pad:pad + w]"), True),
@@ -367,13 +375,13 @@ def col2im(col, x_shape, FH, FW, stride=1, pad=0):
     np.add.at(xp, index.ravel(), col.ravel())
     return xp.reshape(n, c, hp, wp)[:, :, pad:pad + h, pad:pad + w]
 ''', True),
-    ("col2im", "windows overwrite instead of adding", _BOOK_COL2IM.format(op="="), False),
-    ("col2im", "padding not removed", _LOOP_COL2IM.format(op="+=", result="xp"), False),
+    ("col2im", "windows overwrite instead of adding", _BOOK_COL2IM.format(op="="), VISIBLE),
+    ("col2im", "padding not removed", _LOOP_COL2IM.format(op="+=", result="xp"), VISIBLE),
     # convolution
     ("convolution", "the DLFS book's layer", _BOOK_CONV, True),
     ("convolution", "einsum on the im2col rows", _EINSUM_CONV, True),
-    ("convolution", "plain reshape to (N, FN, OH, OW)", _conv(out="out.reshape(n, fn, oh, ow)"), False),
-    ("convolution", "bias gradient as a mean", _conv(db="dy.mean(axis=0)"), False),
+    ("convolution", "plain reshape to (N, FN, OH, OW)", _conv(out="out.reshape(n, fn, oh, ow)"), LEADING_HIDDEN),
+    ("convolution", "bias gradient as a mean", _conv(db="dy.mean(axis=0)"), LEADING_HIDDEN),
     ("convolution", "dW reshaped without the transpose", _conv(dW="(self.col.T @ dy).reshape(W.shape)"), False),
     ("convolution", "a private copy of the weights", _conv(init='self.W, self.b = W.copy(), b.copy()',
                                                           weights="self.W, self.b"), False),
@@ -418,7 +426,7 @@ class MaxPooling:
         return dx
 ''', True),
     ("max_pooling", "the gradient to every tied maximum", _loop_pool("MaxPooling", "window.max(axis=(2, 3))",
-                                                                    _MAX_ALL_TIES), False),
+                                                                    _MAX_ALL_TIES), LEADING_HIDDEN),
     ("max_pooling", "overlapping windows overwrite", _loop_pool("MaxPooling", "window.max(axis=(2, 3))",
                                                                _MAX_FIRST.format(op="=")), False),
     ("max_pooling", "the gradient spread like a mean", _loop_pool("MaxPooling", "window.max(axis=(2, 3))",
@@ -426,11 +434,50 @@ class MaxPooling:
     # avg_pooling
     ("avg_pooling", "loops over windows", _loop_pool("AveragePooling", "window.mean(axis=(2, 3))",
                                                     _MEAN.format(divisor="(self.pool_h * self.pool_w)")), True),
-    ("avg_pooling", "gradient not divided by the window size", _AVG_NOT_DIVIDED, False),
+    ("avg_pooling", "gradient not divided by the window size", _AVG_NOT_DIVIDED, VISIBLE),
     # simple_conv_net
     ("simple_conv_net", "vstack of Model.predict batches", _net(), True),
     ("simple_conv_net", "its own loop over the layers", _net(predict=_PREDICT_LAYERS), True),
     ("simple_conv_net", "predicts everything at once", _net(predict=_PREDICT_ALL_AT_ONCE), False),
     ("simple_conv_net", "batches in training mode too", _net(predict=_PREDICT_ALWAYS_BATCHED), False),
-    ("simple_conv_net", "affine input without the pooling", _net(pooled="filter_num * oh * ow"), False),
+    ("simple_conv_net", "affine input without the pooling", _net(pooled="filter_num * oh * ow"), VISIBLE),
+]
+
+# Obvious wrong answers the visible tests catch, with a hint.
+_MAX_OK = _loop_pool("MaxPooling", "window.max(axis=(2, 3))", _MAX_FIRST.format(op="+="))
+VARIANTS += [
+    ("conv_naive", "zeros of the right shape", '''
+def conv_forward_naive(x, W, b, stride=1, pad=0):
+    n, c, h, w = x.shape
+    fn, _, fh, fw = W.shape
+    return np.zeros((n, fn, (h + 2 * pad - fh) // stride + 1, (w + 2 * pad - fw) // stride + 1))
+''', VISIBLE),
+    ("im2col", "columns and rows transposed", _BOOK_IM2COL.replace("return col", "return col.T"), VISIBLE),
+    ("col2im", "zeros of the image's shape", '''
+def col2im(col, x_shape, FH, FW, stride=1, pad=0):
+    return np.zeros(x_shape)
+''', VISIBLE),
+    ("convolution", "forward returns the input, backward returns dout", _conv(out="x").replace(
+        "return col2im(dcol, self.x_shape, fh, fw, self.stride, self.pad)", "return dout"), LEADING_HIDDEN),
+    ("convolution", "backward returns dout unchanged", _conv().replace(
+        "return col2im(dcol, self.x_shape, fh, fw, self.stride, self.pad)", "return dout"), LEADING_HIDDEN),
+    ("max_pooling", "forward returns its input", _MAX_OK.replace("        return out\n", "        return x\n", 1), LEADING_HIDDEN),
+    ("max_pooling", "backward returns dout unchanged", _MAX_OK.replace("        return dx\n", "        return dout\n"), LEADING_HIDDEN),
+    ("max_pooling", "maxima reshaped to (N, C, OH, OW) without the transpose", _BOOK_POOL.replace(
+        "out = out.reshape(N, out_h, out_w, C).transpose(0, 3, 1, 2)", "out = out.reshape(N, C, out_h, out_w)"), LEADING_HIDDEN),
+    ("avg_pooling", "backward returns dout unchanged", _loop_pool("AveragePooling", "window.mean(axis=(2, 3))",
+        _MEAN.format(divisor="(self.pool_h * self.pool_w)")).replace("        return dx\n", "        return dout\n"), VISIBLE),
+    ("simple_conv_net", "affine weights of the transposed shape", _net().replace(
+        "(pooled, hidden_size), (hidden_size, output_size)", "(hidden_size, pooled), (output_size, hidden_size)"), VISIBLE),
+]
+
+_BOOK_AVG = _BOOK_POOL.replace("class MaxPooling:", "class AveragePooling:").replace(
+    "out = np.max(col, axis=1)", "out = np.mean(col, axis=1)").replace(
+    "dmax[np.arange(self.arg_max.size), self.arg_max.flatten()] = dout.flatten()",
+    "dmax[:] = dout.flatten()[:, None] / pool_size")
+VARIANTS += [
+    ("avg_pooling", "the DLFS book's Pooling with a mean", _BOOK_AVG, True),
+    ("avg_pooling", "means reshaped to (N, C, OH, OW) without the transpose", _BOOK_AVG.replace(
+        "out = out.reshape(N, out_h, out_w, C).transpose(0, 3, 1, 2)", "out = out.reshape(N, C, out_h, out_w)"), VISIBLE),
+    ("avg_pooling", "forward returns its input", _BOOK_AVG.replace("        return out\n", "        return x\n", 1), VISIBLE),
 ]
