@@ -163,3 +163,19 @@ def test_without_bubblewrap_grading_is_refused_unless_told_and_then_the_report_s
         grade(course.root, CHAPTER, out=io.StringIO())
     (row,) = grade(course.root, CHAPTER, sandboxed=False, students=["judge_solver"], timeout=30, out=io.StringIO())
     assert row[3] == "ok" and "graded without a sandbox" in row[4]
+
+
+def test_a_handed_in_workspace_folder_is_not_flagged_for_the_course_link(built_course, tmp_path):
+    """python3 -m dlfs puts a link to the course package in a learner's workspace folder (dlfs/workspace.py);
+    handing in that whole folder flags nothing, while a real dlfs/ folder is still flagged."""
+    from dlfs.judge.submission import read_folder
+    release = built_course.release(CHAPTER)
+    release_files = [p.name for p in (built_course.root / "notebooks" / CHAPTER).iterdir()]
+    folder = tmp_path / CHAPTER
+    folder.mkdir()
+    nbformat.write(release, folder / f"{CHAPTER}.ipynb")
+    (folder / "dlfs").symlink_to(built_course.root, target_is_directory=True)
+    assert read_folder(folder, CHAPTER, release, release_files).notes == []
+    (folder / "dlfs").unlink()
+    (folder / "dlfs").mkdir()
+    assert read_folder(folder, CHAPTER, release, release_files).notes == ["extra files ignored: dlfs"]

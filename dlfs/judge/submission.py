@@ -87,13 +87,20 @@ def read_notebook(path, release):
     return Submission(answers, notes)
 
 
+def _course_link(path):
+    """The link to the course package that ``python3 -m dlfs`` puts in a learner's workspace folder
+    (dlfs/workspace.py, link_package): handing in that whole folder is not a reason to flag it. (A real
+    ``dlfs/`` folder is; it is never imported either way.)"""
+    return path.name == "dlfs" and path.is_symlink()
+
+
 def read_folder(folder, chapter, release, release_files):
     """The Submission in a submission folder; ``release_files`` are the names the release ships."""
     path, notes = find_notebook(folder, chapter)
     submission = read_notebook(path, release)
     submission.notes[:0] = notes
     extra = sorted(p.name for p in Path(folder).iterdir()
-                   if p.name not in set(release_files) | HOUSEKEEPING | {path.name})
+                   if p.name not in set(release_files) | HOUSEKEEPING | {path.name} and not _course_link(p))
     if extra:
         submission.notes.append(f"extra files ignored: {', '.join(extra[:5])}" + (" ..." if len(extra) > 5 else ""))
     return submission
