@@ -66,10 +66,12 @@ def run_tests(notebook, directory, answers=None):
             meta = cell.metadata.get("nbgrader", {})
             source = answers.get(meta.get("grade_id"), cell.source)
             is_test = meta.get("grade") and not meta.get("solution")
-            visible, hidden = split_test(source) if is_test else (source, "")
+            setup, visible, hidden = split_test(source) if is_test else ("", source, "")
             error = None
-            # the hidden part is compiled on its own lines, so tracebacks keep the cell's line numbers
-            for part, offset, is_visible in ((visible, 0, True), (hidden, visible.count("\n"), False)):
+            # each part is compiled on its own lines, so tracebacks keep the cell's line numbers
+            parts = ((setup, 0, False), (visible, setup.count("\n"), True),
+                     (hidden, setup.count("\n") + visible.count("\n"), False))
+            for part, offset, is_visible in parts:
                 if not part.strip():
                     continue
                 try:
@@ -107,7 +109,7 @@ def _run_graded(notebook, directory, mode, answers=None):
                 records, hidden_from = [], None
                 grading.grading_mode(mode if is_test else "direct", records)
                 for hidden, code in parts:
-                    if hidden:
+                    if hidden is True:
                         hidden_from = len(records)
                     try:
                         exec(compile(code, f"<cell {meta.get('grade_id', '')}>", "exec"), namespace)

@@ -159,7 +159,7 @@ def test_hidden_checks_never_show_the_expected_values(chapter):
         "    return float(np.mean((y_pred - y) ** 2)) if len(y) == 4 else float(np.sum((y_pred - y) ** 2))\n")}
     message = _verdicts(chapter, hidden_only)["test_mse_loss"]
     assert message and "hint:" in message and "expected:" not in message and "got:" not in message
-    assert split_test(notebook.cells[0].source)[1] == ""
+    assert split_test(notebook.cells[0].source)[2] == ""
 
 
 def _text(names):
@@ -310,3 +310,23 @@ def test_the_predicates_never_fail_on_what_a_learner_sends(name, params):
                    [np.full((2, 2), -1e300), np.full((2, 2), 1e-300)], [np.zeros((3, 4))] * 2):
         holds, measured = grading.PREDICATES[name](*arrays[:arity], **params)
         assert isinstance(holds, bool) and isinstance(measured, str)
+
+
+def test_a_setup_block_defines_helpers_and_checks_nothing():
+    """A hidden block that opens a test cell (dlfs.judge.hidden.split_test's setup) runs before the visible
+    checks so that its helpers exist even when those fail; whatever it checked would be reported as visible,
+    so at its top level it may only define (functions, classes, imports, assignments)."""
+    import ast
+    setups = 0
+    for name in CONVERTED:
+        for cell in read_source(REPO / "solutions" / name / f"{name}.pct.py").cells:
+            if cell.cell_type != "code" or "tests" not in cell.metadata:
+                continue
+            setup = split_test(cell.source)[0]
+            setups += bool(setup)
+            for statement in ast.parse(learner_version(setup)).body if setup else []:
+                assert isinstance(statement, (ast.FunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom, ast.Assign)), \
+                    f"{name} {cell.metadata['tests']}: the setup block runs {ast.unparse(statement)[:80]!r}"
+    assert setups >= 2
+    assert split_test("### BEGIN HIDDEN TESTS\ndef f(): pass\n### END HIDDEN TESTS\ncheck(1)\n### BEGIN HIDDEN TESTS\n"
+                      "check(2)\n### END HIDDEN TESTS\n")[1] == "check(1)\n"

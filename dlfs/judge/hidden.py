@@ -99,7 +99,7 @@ def leaks(source):
     name is needed if a statement that matters, or that computes a needed name, reads it. Names the
     visible part of the test computes are public (the learner reads that code) and never count.
     """
-    visible = split_test(source)[0]
+    visible = split_test(source)[1]
     public = set().union(*(stores for stores, _ in _effects(ast.parse(learner_version(visible))))) \
         if visible.strip() else set()
     effects = _effects(ast.parse(learner_version(source)))
@@ -114,16 +114,30 @@ def leaks(source):
 
 
 HIDDEN_MARKER = re.compile(r"^### BEGIN HIDDEN TESTS[ \t]*$", re.MULTILINE)
+HIDDEN_END = re.compile(r"^### END HIDDEN TESTS[ \t]*(\n|\Z)", re.MULTILINE)
+SETUP = "setup"
 
 
 def split_test(source):
-    """(visible part, hidden part) of a test cell's source; the hidden part is "" if there is none."""
+    """(setup, visible part, hidden part) of a test cell's source, each "" if absent.
+
+    The setup is a hidden block that opens the cell, before any visible line: hidden helpers that this
+    cell's and later cells' hidden tests use, defined even when the visible checks fail. The hidden part
+    starts at the next ``### BEGIN HIDDEN TESTS``."""
+    setup = ""
+    first = HIDDEN_MARKER.search(source)
+    if first and not source[:first.start()].strip():
+        end = HIDDEN_END.search(source, first.end())
+        if end:
+            setup, source = source[:end.end()], source[end.end():]
     found = HIDDEN_MARKER.search(source)
-    return (source, "") if not found else (source[:found.start()], source[found.start():])
+    visible, hidden = (source, "") if not found else (source[:found.start()], source[found.start():])
+    return setup, visible, hidden
 
 
 def parts_to_run(source, mode):
-    """A test cell's parts in the order they run, as (hidden?, code): the visible tests, then the hidden
-    ones, each as the learner's version in "observe" mode. (The kernel gets them one at a time.)"""
-    return [(index == 1, learner_version(part) if mode == "observe" else part)
-            for index, part in enumerate(split_test(source)) if part.strip()]
+    """A test cell's parts in the order they run, as (kind, code), kind being SETUP, False (visible) or
+    True (hidden): the setup, the visible tests, then the hidden ones, each as the learner's version in
+    "observe" mode. (The kernel gets them one at a time; a setup checks nothing.)"""
+    return [(kind, learner_version(part) if mode == "observe" else part)
+            for kind, part in zip((SETUP, False, True), split_test(source)) if part.strip()]

@@ -174,7 +174,7 @@ def graded_run(notebook, workdir, mode, answers=None, sandboxed=True, timeout=60
                 continue
             records, hidden_from = [], None
             for hidden, code in parts_to_run(cell.source, mode):
-                if hidden:
+                if hidden is True:
                     hidden_from = len(records)
                 run = kernel.run(code, test=True)
                 records += run.records

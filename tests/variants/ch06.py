@@ -3,11 +3,6 @@ answers in other styles (loops, einsum, window views, tensordot, the DLFS book's
 
 from variants import VISIBLE
 
-# test_convolution and test_max_pooling begin with a hidden block (the reference helpers later cells rely on), and
-# tests/cells.py (dlfs.judge.hidden.split_test) counts everything after the first hidden marker as hidden, so their
-# obvious mistakes, which fail checks the learner sees, cannot be marked VISIBLE yet: LEADING_HIDDEN keeps them as
-# wrong answers until split_test treats the code between hidden blocks as visible.
-LEADING_HIDDEN = False
 
 TESTS = {
     "conv_naive": "test_conv_naive",
@@ -380,8 +375,8 @@ def col2im(col, x_shape, FH, FW, stride=1, pad=0):
     # convolution
     ("convolution", "the DLFS book's layer", _BOOK_CONV, True),
     ("convolution", "einsum on the im2col rows", _EINSUM_CONV, True),
-    ("convolution", "plain reshape to (N, FN, OH, OW)", _conv(out="out.reshape(n, fn, oh, ow)"), LEADING_HIDDEN),
-    ("convolution", "bias gradient as a mean", _conv(db="dy.mean(axis=0)"), LEADING_HIDDEN),
+    ("convolution", "plain reshape to (N, FN, OH, OW)", _conv(out="out.reshape(n, fn, oh, ow)"), VISIBLE),
+    ("convolution", "bias gradient as a mean", _conv(db="dy.mean(axis=0)"), VISIBLE),
     ("convolution", "dW reshaped without the transpose", _conv(dW="(self.col.T @ dy).reshape(W.shape)"), False),
     ("convolution", "a private copy of the weights", _conv(init='self.W, self.b = W.copy(), b.copy()',
                                                           weights="self.W, self.b"), False),
@@ -426,7 +421,7 @@ class MaxPooling:
         return dx
 ''', True),
     ("max_pooling", "the gradient to every tied maximum", _loop_pool("MaxPooling", "window.max(axis=(2, 3))",
-                                                                    _MAX_ALL_TIES), LEADING_HIDDEN),
+                                                                    _MAX_ALL_TIES), VISIBLE),
     ("max_pooling", "overlapping windows overwrite", _loop_pool("MaxPooling", "window.max(axis=(2, 3))",
                                                                _MAX_FIRST.format(op="=")), False),
     ("max_pooling", "the gradient spread like a mean", _loop_pool("MaxPooling", "window.max(axis=(2, 3))",
@@ -458,13 +453,13 @@ def col2im(col, x_shape, FH, FW, stride=1, pad=0):
     return np.zeros(x_shape)
 ''', VISIBLE),
     ("convolution", "forward returns the input, backward returns dout", _conv(out="x").replace(
-        "return col2im(dcol, self.x_shape, fh, fw, self.stride, self.pad)", "return dout"), LEADING_HIDDEN),
+        "return col2im(dcol, self.x_shape, fh, fw, self.stride, self.pad)", "return dout"), VISIBLE),
     ("convolution", "backward returns dout unchanged", _conv().replace(
-        "return col2im(dcol, self.x_shape, fh, fw, self.stride, self.pad)", "return dout"), LEADING_HIDDEN),
-    ("max_pooling", "forward returns its input", _MAX_OK.replace("        return out\n", "        return x\n", 1), LEADING_HIDDEN),
-    ("max_pooling", "backward returns dout unchanged", _MAX_OK.replace("        return dx\n", "        return dout\n"), LEADING_HIDDEN),
+        "return col2im(dcol, self.x_shape, fh, fw, self.stride, self.pad)", "return dout"), VISIBLE),
+    ("max_pooling", "forward returns its input", _MAX_OK.replace("        return out\n", "        return x\n", 1), VISIBLE),
+    ("max_pooling", "backward returns dout unchanged", _MAX_OK.replace("        return dx\n", "        return dout\n"), VISIBLE),
     ("max_pooling", "maxima reshaped to (N, C, OH, OW) without the transpose", _BOOK_POOL.replace(
-        "out = out.reshape(N, out_h, out_w, C).transpose(0, 3, 1, 2)", "out = out.reshape(N, C, out_h, out_w)"), LEADING_HIDDEN),
+        "out = out.reshape(N, out_h, out_w, C).transpose(0, 3, 1, 2)", "out = out.reshape(N, C, out_h, out_w)"), VISIBLE),
     ("avg_pooling", "backward returns dout unchanged", _loop_pool("AveragePooling", "window.mean(axis=(2, 3))",
         _MEAN.format(divisor="(self.pool_h * self.pool_w)")).replace("        return dx\n", "        return dout\n"), VISIBLE),
     ("simple_conv_net", "affine weights of the transposed shape", _net().replace(
