@@ -37,20 +37,25 @@ sys.path.insert(0, here)
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
-from dlfs.feedback import FEEDBACK_TEMPLATES, MATHJAX_CONFIG, FeedbackExporter, HideHiddenTests  # noqa: E402
+from dlfs.feedback import TEMPLATES, MATHJAX_CONFIG, FeedbackExporter, HideHiddenTests  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
 # ... names each score after its exercise (dlfs/templates/dlfs_feedback extends nbgrader's page) ...
 import nbgrader  # noqa: E402
 
-c.HTMLExporter.template_name = "dlfs_feedback"
-c.HTMLExporter.template_file = "scores_by_exercise.html.j2"
-c.HTMLExporter.extra_template_basedirs = [
-    os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader", "templates"),
-    FEEDBACK_TEMPLATES]
+# (FeedbackExporter, not HTMLExporter: the formgrader renders submissions with an HTMLExporter of its own.)
+c.FeedbackExporter.template_name = "dlfs_feedback"
+c.FeedbackExporter.template_file = "scores_by_exercise.html.j2"
+NBGRADER_TEMPLATES = os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader", "templates")
+c.FeedbackExporter.extra_template_basedirs = [NBGRADER_TEMPLATES, TEMPLATES]
 # ... and renders maths offline: feedback loads MathJax from autograder/mathjax/ (a copy of the installed
 # jupyter-server-mathjax, made by the first generate_feedback), relative to
 # autograder/feedback/<student>/<assignment>/<notebook>.html, not from a CDN.
 c.GenerateFeedback.exporter_class = FeedbackExporter
 c.FeedbackExporter.mathjax_folder = os.path.join(here, "autograder", "mathjax")
 c.FeedbackExporter.mathjax_url = "../../../mathjax/MathJax.js?config=" + MATHJAX_CONFIG
+# The formgrader's pages (its own HTMLExporter, template "formgrade") load MathJax from the Jupyter server
+# (jupyter-server-mathjax), not a CDN: dlfs/templates/formgrade/offline_maths.html.j2.
+c.HTMLExporter.template_file = "offline_maths.html.j2"
+c.HTMLExporter.extra_template_basedirs = [NBGRADER_TEMPLATES, TEMPLATES]
+c.HTMLExporter.filters = {"offline_mathjax": "dlfs.feedback.offline_mathjax"}

@@ -28,7 +28,7 @@ from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, Unicode
 
-FEEDBACK_TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")  # dlfs_feedback/
+TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")  # dlfs_feedback/, formgrade/
 HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*$", re.S | re.M)
 HIDDEN_NOTE = "# (hidden tests ran here; their results are in the score and in the message below)"
 
@@ -134,5 +134,16 @@ class FeedbackExporter(HTMLExporter):
         output, resources = super().from_notebook_node(nb, resources, **kw)
         if self.mathjax_folder:
             install_mathjax(self.mathjax_folder)
-        local = f'{MATHJAX_FONTS}\n<script src="{self.mathjax_url}"></script>'
-        return _MATHJAX_SCRIPT.sub(lambda match: local, output), resources
+        return with_local_mathjax(output, self.mathjax_url), resources
+
+
+def with_local_mathjax(html, url):
+    """``html`` with its MathJax script tag (a CDN's) replaced by one that loads ``url``."""
+    local = f'{MATHJAX_FONTS}\n<script src="{url}"></script>'
+    return _MATHJAX_SCRIPT.sub(lambda match: local, html)
+
+
+def offline_mathjax(html, base_url=""):
+    """The formgrader's pages with the MathJax the Jupyter server serves from jupyter-server-mathjax
+    (``{base_url}/static/jupyter_server_mathjax/``): a Jinja filter of dlfs/templates/formgrade."""
+    return with_local_mathjax(html, f"{base_url.rstrip('/')}/static/jupyter_server_mathjax/MathJax.js?config={MATHJAX_CONFIG}")

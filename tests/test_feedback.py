@@ -86,3 +86,35 @@ def test_feedback_html_loads_mathjax_from_a_local_copy_not_a_cdn(tmp_path):
     assert mathjax == tmp_path / "autograder" / "mathjax" / "MathJax.js" and mathjax.is_file()
     assert (mathjax.parent / "config" / "TeX-AMS-MML_HTMLorMML-full.js").is_file()
     assert (mathjax.parent / "fonts" / "HTML-CSS" / "STIX-Web" / "woff").is_dir() and 'webFont: "STIX-Web"' in html
+
+
+def test_the_formgrader_loads_mathjax_from_the_jupyter_server_not_a_cdn(tmp_path):
+    """nbgrader's formgrader renders a submission with an HTMLExporter of its own (template "formgrade",
+    then the course's nbgrader_config.py): its page must load MathJax where the Jupyter server serves the
+    installed jupyter-server-mathjax, and that file must exist."""
+    import re
+    import shutil
+
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.server_extensions.formgrader import handlers
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from course import REPO
+    from dlfs.feedback import mathjax_source
+
+    shutil.copy(REPO / "nbgrader_config.py", tmp_path)
+    config = Config()                                   # what nbgrader's FormgradeExtension sets up ...
+    config.HTMLExporter.template_name = "formgrade"
+    config.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(tmp_path)).load_config())  # ... then the file
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("The loss $L = \\frac{1}{n}\\sum e_i^2$.")])
+    resources = {"assignment_id": "01_linear_regression", "notebook_id": "01_linear_regression", "submission_id": "x",
+                 "index": 0, "total": 1, "base_url": "/user/ada", "student": "ada", "last_name": "L",
+                 "first_name": "Ada", "notebook_path": "autograder/autograded/ada/01/01.ipynb"}
+    html, _ = HTMLExporter(config=config).from_notebook_node(notebook, resources=resources)
+    assert "formgrade.css" in html and "Ada" in html       # still the formgrader's page
+    assert "cdn" not in html.lower() and not re.search(r"https?://[^\"']*mathjax", html, re.I)
+    sources = re.findall(r"""<script[^>]*src=["']([^"']*MathJax[^"']*)""", html)
+    assert sources == ["/user/ada/static/jupyter_server_mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"]
+    assert (mathjax_source() / "MathJax.js").is_file() and 'webFont: "STIX-Web"' in html
