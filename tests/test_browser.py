@@ -191,12 +191,28 @@ def page(lab):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(60_000)
-            page.goto(lab.url("lab"))
-            page.wait_for_function("window.jupyterapp && window.jupyterapp.started", polling=250)
-            page.evaluate("() => window.jupyterapp.restored")
+            open_lab(page, lab.url("lab"))
             yield page
         finally:
             browser.close()
+
+
+def open_lab(page, url, attempts=3):
+    """Load JupyterLab at ``url`` and wait until it has started and restored its layout. JupyterLab can
+    replace the page while it starts (Playwright then reports the evaluated promise as garbage
+    collected, or the execution context as destroyed): then wait for the new page, a few times."""
+    from playwright.sync_api import Error
+
+    page.goto(url)
+    for attempt in range(attempts):
+        try:
+            page.wait_for_function("window.jupyterapp && window.jupyterapp.started", polling=250)
+            page.evaluate("async () => { await window.jupyterapp.restored; return true; }")
+            return
+        except Error as error:
+            if attempt == attempts - 1 or not any(s in str(error) for s in ("garbage collected", "context was destroyed")):
+                raise
+            time.sleep(1)
 
 
 # --- driving a notebook --------------------------------------------------------------------------
@@ -417,8 +433,7 @@ def test_the_checks_see_errors_and_a_figure_that_does_not_change(page):
 # --- the start page ------------------------------------------------------------------------------
 
 def test_the_course_opens_on_the_start_page_whose_links_open_the_chapters(page, lab):
-    page.goto(lab.url(""))        # where `python3 -m dlfs start` sends the browser
-    page.wait_for_function("window.jupyterapp && window.jupyterapp.started", polling=250)
+    open_lab(page, lab.url(""))   # where `python3 -m dlfs start` sends the browser
     page.wait_for_function("window.jupyterapp.shell.currentWidget && "
                            "window.jupyterapp.shell.currentWidget.context.path === 'START.ipynb'", polling=250)
     start = page.locator(".jp-NotebookPanel:visible")

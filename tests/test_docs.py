@@ -18,6 +18,7 @@ SOURCES = sorted(REPO.glob("solutions/*/*.pct.py"))
 GENERATED = [
     ("workspace", "python3 -m dlfs start (the learner's copies of notebooks/)"),
     ("workspace/*", "python3 -m dlfs start"),
+    ("tests/browser-screenshots", "tests/test_browser.py (screenshots for a person to look at)"),
     ("*.new-release.ipynb", "python3 -m dlfs start, beside a learner's notebook when the release changed"),
     (".venv", "python3 -m dlfs install"),
     (".venv/*", "python3 -m dlfs install"),
