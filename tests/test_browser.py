@@ -197,17 +197,31 @@ def page(lab):
             browser.close()
 
 
+def retained(function):
+    """JavaScript for the async ``function`` whose promise stays reachable from ``window`` until it settles.
+    Chromium may collect a pending promise that nothing in the page holds while Playwright awaits it, which
+    Playwright reports as "Resulting promise was garbage collected"."""
+    return f"""(...args) => {{
+        const pending = window.__dlfsPending || (window.__dlfsPending = new Set());
+        const promise = Promise.resolve(({function})(...args));
+        const settle = () => pending.delete(promise);
+        pending.add(promise);
+        promise.then(settle, settle);
+        return promise;
+    }}"""
+
+
 def open_lab(page, url, attempts=3):
-    """Load JupyterLab at ``url`` and wait until it has started and restored its layout. JupyterLab can
-    replace the page while it starts (Playwright then reports the evaluated promise as garbage
-    collected, or the execution context as destroyed): then wait for the new page, a few times."""
+    """Load JupyterLab at ``url`` and wait until it has started and restored its layout (should the page
+    be replaced while it starts, which Playwright reports as a destroyed execution context, wait for
+    the new one, a few times)."""
     from playwright.sync_api import Error
 
     page.goto(url)
     for attempt in range(attempts):
         try:
             page.wait_for_function("window.jupyterapp && window.jupyterapp.started", polling=250)
-            page.evaluate("async () => { await window.jupyterapp.restored; return true; }")
+            page.evaluate(retained("async () => { await window.jupyterapp.restored; return true; }"))
             return
         except Error as error:
             if attempt == attempts - 1 or not any(s in str(error) for s in ("garbage collected", "context was destroyed")):
@@ -270,16 +284,16 @@ IMAGE_BYTES = """async (output) => {
 def run_notebook(page, path):
     """Open ``path`` (relative to the server's root) in JupyterLab, run all cells and wait for the
     kernel; returns the notebook panel's DOM id."""
-    return page.evaluate(RUN_ALL, [path, RUN_TIMEOUT])
+    return page.evaluate(retained(RUN_ALL), [path, RUN_TIMEOUT])
 
 
 def close_notebook(page):
     """Shut down the current notebook's kernel and close it, without a dialog."""
-    page.evaluate("""async () => {
+    page.evaluate(retained("""async () => {
         const panel = window.jupyterapp.shell.currentWidget;
         await panel.sessionContext.shutdown();
         panel.dispose();
-    }""")
+    }"""))
 
 
 def drawn_widgets(page, panel_id, timeout=CHANGE_TIMEOUT):
@@ -316,7 +330,7 @@ def figure_digest(view, timeout=CHANGE_TIMEOUT, differs_from=None):
     ``differs_from``, once it differs from that); None if that does not happen within ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:
-        digest = view.evaluate(IMAGE_BYTES)
+        digest = view.evaluate(retained(IMAGE_BYTES))
         if digest is not None and digest != differs_from:
             return digest
         if time.monotonic() > deadline:
@@ -451,8 +465,8 @@ def test_the_course_opens_on_the_start_page_whose_links_open_the_chapters(page, 
     optimizers.locator("a").click()
     page.wait_for_function("window.jupyterapp.shell.currentWidget.context.path === "
                            "'04_optimizers/04_optimizers.ipynb'", polling=250)
-    page.evaluate("async () => { const panel = window.jupyterapp.shell.currentWidget; "
-                  "await panel.context.ready; panel.dispose(); }")
+    page.evaluate(retained("async () => { const panel = window.jupyterapp.shell.currentWidget; "
+                           "await panel.context.ready; panel.dispose(); }"))
 
 
 def test_a_missing_browser_skips_here_and_fails_in_ci(monkeypatch):
