@@ -17,10 +17,10 @@ and, for contributors and instructors:
     python3 -m dlfs progress
                             # per chapter: exercises attempted, visible tests passing (dlfs/progress.py)
 
-Run from the course's root folder, notebooks/, workspace/ or workspace/NN_topic/ (``python3 -m`` looks
-for ``dlfs`` in the current folder: every command links notebooks/, workspace/ and
-workspace/NN_topic/ to the package; see dlfs/workspace.py, link_package) with any Python >= 3.11. Every
-command works on the course the package belongs to, whatever the current folder. The virtual
+Run from any folder of the course with any Python >= 3.11: the first command, run from the root, registers
+the course with that Python (dlfs/launcher.py), and links notebooks/, workspace/ and workspace/NN_topic/
+to the package for a Python that has no per-user site-packages (dlfs/workspace.py, link_package). Every
+command works on the course around the current folder. The virtual
 environment lives in ``.venv`` at the repository root. A re-run skips pip when requirements.txt and
 pyproject.toml have not changed since the last successful install.
 """
@@ -34,7 +34,7 @@ import sys
 import venv
 from pathlib import Path
 
-from dlfs import progress, workspace
+from dlfs import launcher, progress, workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
@@ -193,7 +193,14 @@ def link_package_everywhere(root=ROOT):
 
 
 def main(argv):
+    other_course = launcher.should_hand_over(ROOT)
+    if other_course is not None:
+        return launcher.hand_over(other_course, argv)
     link_package_everywhere()
+    registered = launcher.register(ROOT)
+    if registered is not None:
+        print(f"[dlfs] `python3 -m dlfs` now works from any folder of the course (a link to it: {registered})",
+              flush=True)
     if argv[:1] == ["reset"]:
         return reset_command(argv[1:])
     if argv == ["progress"]:

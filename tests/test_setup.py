@@ -143,9 +143,11 @@ def test_start_passes_jupyter_options_through_and_one_ctrl_c_stops_it_cleanly(tm
 
 
 def _course_with_the_package(tmp_path):
-    """A small course folder of its own: the dlfs package and chapter 01's release (no venv needed)."""
+    """A small course folder of its own: the dlfs package, the project file and chapter 01's release (no
+    venv needed)."""
     root = tmp_path / "my course"
     shutil.copytree(REPO / "dlfs", root / "dlfs", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copyfile(REPO / "pyproject.toml", root / "pyproject.toml")
     shutil.copytree(REPO / "notebooks" / "01_linear_regression", root / "notebooks" / "01_linear_regression")
     return root
 
@@ -156,31 +158,71 @@ def _stdlib_python():
     return str(next(p for p in candidates if p.exists()))
 
 
-def test_dlfs_commands_run_from_the_folders_a_learner_is_in_and_work_on_their_course(tmp_path):
-    """`python3 -m dlfs` looks for dlfs in the current folder: from the root, notebooks/, workspace/ and
-    workspace/NN_topic/ it runs, and resets the answer in *this* course's workspace (a stdlib command)."""
+def _learner_env(tmp_path):
+    """The environment of a learner's shell: no venv, no PYTHONPATH, a per-user site-packages of its own."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONNOUSERSITE")}
+    env["PYTHONUSERBASE"] = str(tmp_path / "home" / ".local")
+    return env
+
+
+def _answer_mse_loss(notebook_path):
+    notebook = json.loads(notebook_path.read_text())
+    answer = next(c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "mse_loss")
+    answer["source"] = "def mse_loss(y_pred, y):\n    return 'my answer'\n"
+    notebook_path.write_text(json.dumps(notebook))
+
+
+def _dlfs(arguments, folder, env):
+    return subprocess.run([_stdlib_python(), "-m", "dlfs", *arguments], cwd=folder, env=env,
+                          capture_output=True, text=True)
+
+
+def test_dlfs_commands_run_from_any_folder_of_the_course_and_work_on_that_course(tmp_path):
+    """Before any command, `python3 -m dlfs` runs from the root only; the first one registers the course
+    with that Python; then every command runs from any folder of the course (the release's chapter
+    folders too, which get nothing added) and resets the answer in *this* course's workspace."""
     root = _course_with_the_package(tmp_path)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    first = subprocess.run([_stdlib_python(), "-m", "dlfs", "reset", "01_linear_regression", "mse_loss"],
-                           cwd=root, env=env, capture_output=True, text=True)
+    env = _learner_env(tmp_path)
+    assert "No module named dlfs" in _dlfs(["progress"], root / "notebooks" / "01_linear_regression", env).stderr
+    first = _dlfs(["reset", "01_linear_regression", "mse_loss"], root, env)
     assert first.returncode == 1 and "python3 -m dlfs start` creates it" in first.stdout, first.stdout + first.stderr
+    assert "now works from any folder of the course" in first.stdout
     workspace.prepare(root)                       # what `start` does before JupyterLab opens
+    (root / "my notes" / "week 1").mkdir(parents=True)
     mine = root / "workspace" / "01_linear_regression" / "01_linear_regression.ipynb"
-    for folder in ("notebooks", "workspace", "workspace/01_linear_regression"):
-        notebook = json.loads(mine.read_text())
-        answer = next(c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "mse_loss")
-        answer["source"] = "def mse_loss(y_pred, y):\n    return 'my answer'\n"
-        mine.write_text(json.dumps(notebook))
-        result = subprocess.run([_stdlib_python(), "-m", "dlfs", "reset", "01_linear_regression", "mse_loss"],
-                                cwd=root / folder, env=env, capture_output=True, text=True)
+    for folder in ("notebooks", "notebooks/01_linear_regression", "workspace", "workspace/01_linear_regression",
+                   "dlfs", "my notes/week 1"):
+        _answer_mse_loss(mine)
+        result = _dlfs(["reset", "01_linear_regression", "mse_loss"], root / folder, env)
         assert result.returncode == 0, f"from {folder}: {result.stdout}{result.stderr}"
         assert "back to its stub" in result.stdout and mine.read_text().count("return 'my answer'") == 0
+        assert "now works from any folder" not in result.stdout      # registered once
     # a kernel started in a chapter folder imports the same package, which finds this course's data
     kernel = subprocess.run([sys.executable, "-c", "from dlfs import data; print(data._REPO_DATASETS)"],
                             cwd=root / "workspace" / "01_linear_regression", capture_output=True, text=True)
     assert kernel.stdout.strip() == str((root / "datasets").resolve()), kernel.stderr
     # never in the release's chapter folders: nbgrader and the grading command copy those
     assert not (root / "notebooks" / "01_linear_regression" / "dlfs").exists()
+
+
+def test_a_command_run_in_a_second_clone_works_on_that_clone(tmp_path):
+    """The Python is registered with the first course; from a chapter folder of a second clone the command
+    hands over to that clone's package and resets *its* learner's answer, leaving the first's alone; once
+    the first course is deleted, the registration is repaired by the next command run from a course root."""
+    env = _learner_env(tmp_path)
+    first, second = (_course_with_the_package(tmp_path / name) for name in ("first", "second"))
+    for root in (first, second):
+        workspace.prepare(root)
+        _answer_mse_loss(root / "workspace" / "01_linear_regression" / "01_linear_regression.ipynb")
+    assert "now works from any folder" in _dlfs(["progress"], first, env).stdout
+    result = _dlfs(["reset", "01_linear_regression", "mse_loss"], second / "notebooks" / "01_linear_regression", env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    notebooks = [root / "workspace" / "01_linear_regression" / "01_linear_regression.ipynb" for root in (first, second)]
+    assert [path.read_text().count("return 'my answer'") for path in notebooks] == [1, 0]
+    shutil.rmtree(first)
+    assert "No module named dlfs" in _dlfs(["progress"], second / "notebooks" / "01_linear_regression", env).stderr
+    assert "now works from any folder" in _dlfs(["progress"], second, env).stdout
+    assert _dlfs(["progress"], second / "notebooks" / "01_linear_regression", env).returncode == 0
 
 
 def test_jupyterlab_opens_without_news_or_update_checks(tmp_path):
