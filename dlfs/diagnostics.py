@@ -8,6 +8,8 @@ no solution of any exercise.
 - :func:`activation_histograms` — one row of per-layer histograms per setting;
 - :func:`gradient_norms_figure` — ||dW|| per layer, one line per setting;
 - :func:`train_val_curves` / :func:`overfitting_figure` — train vs validation accuracy (and loss);
+- :func:`setup_comparison_figure` — training set-ups side by side (chapter 07): loss and per-layer
+  gradient norms over the epochs, validation accuracy;
 - :class:`InitExplorer` — widgets choosing the initialization and the activation,
   redrawing the histograms computed by a function you pass in;
 - :class:`RegularizationExplorer` — sliders for the weight decay λ and the drop rate
@@ -29,7 +31,8 @@ def _new_figure(width, height):
     return new_figure(figsize=(width, height), layout="constrained")
 
 
-def activation_histograms(activations, bins=30, value_range=None, skip_zeros=False, title=None, size=1.6):
+def activation_histograms(activations, bins=30, value_range=None, skip_zeros=False, title=None, size=1.6,
+                          layer_names=None):
     """Histograms of each layer's activations, one row per setting.
 
     Args:
@@ -42,6 +45,7 @@ def activation_histograms(activations, bins=30, value_range=None, skip_zeros=Fal
             otherwise hide the rest); the title then says which fraction was 0.
         title: the figure's title.
         size: inches per panel.
+        layer_names: the columns' names (default "layer 1", "layer 2", ...).
 
     Returns:
         A matplotlib Figure; panel (row r, column l) is ``fig.axes[r * n_layers + l]``.
@@ -70,7 +74,8 @@ def activation_histograms(activations, bins=30, value_range=None, skip_zeros=Fal
             ax.hist(shown[col], bins=bins, range=panel_range, color=f"C{r}")
             ax.set_yticks([])
             std = float(finite[col].std()) if finite[col].size else float("nan")
-            text = f"layer {col + 1}  (std {std:.2g})"
+            name = layer_names[col] if layer_names is not None else f"layer {col + 1}"
+            text = f"{name}  (std {std:.2g})"
             if skip_zeros and finite[col].size:
                 text += f"\n{np.mean(finite[col] == 0):.0%} zeros not shown"
             ax.set_title(text, fontsize=7)
@@ -114,6 +119,69 @@ def gradient_norms_figure(norms, title="gradient norm per layer", ylabel="‖dW�
         ax.set(xlabel="layer", ylabel=ylabel, title=panel)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
+    fig.suptitle(title)
+    return fig
+
+
+def _smoothed(values, window):
+    """Running mean of the finite values among the last ``window`` (fewer at the start); nan where a value is not
+    finite."""
+    values = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(values)
+    sums, counts = np.cumsum(np.where(finite, values, 0.0)), np.cumsum(finite)
+    before = lambda running: np.concatenate([np.zeros(window), running])[:len(values)]  # noqa: E731
+    in_window = counts - before(counts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = (sums - before(sums)) / in_window
+    return np.where(finite & (in_window > 0), means, np.nan)
+
+
+def setup_comparison_figure(histories, layer_names=("W1", "W2"), title="training set-ups compared"):
+    """Several training runs side by side: what went wrong shows in the loss and the gradients.
+
+    Args:
+        histories: mapping label -> history with "loss" (one value per step), "grad_norms" ((steps, L):
+            the norm of each layer's weight gradient at every step), "val_acc" (one value per epoch) and
+            "steps_per_epoch". Runs of different batch sizes share the x axis, which counts epochs.
+        layer_names: the L layers' names, for the legend.
+
+    Returns:
+        A Figure of three panels: the loss (a running mean over 5 % of an epoch, log axis; a cross marks
+        where it stopped being finite), the gradient norms per layer (solid: first layer, dashed:
+        second), and the final validation accuracy of each run.
+    """
+    fig = _new_figure(13.5, 3.6)
+    loss_ax, grad_ax, acc_ax = fig.subplots(1, 3, width_ratios=[1.2, 1.2, 0.8])
+    styles = ("-", "--", ":", "-.")
+    for i, (label, history) in enumerate(histories.items()):
+        color = f"C{i % 10}"
+        per_epoch = max(1, int(history["steps_per_epoch"]))
+        losses = np.asarray(history["loss"], dtype=np.float64)
+        epochs = np.arange(1, len(losses) + 1) / per_epoch
+        loss_ax.plot(epochs, _smoothed(losses, max(1, per_epoch // 20)), color=color, label=label)
+        broken = np.flatnonzero(~np.isfinite(losses))
+        if broken.size:
+            last = losses[:broken[0]]
+            loss_ax.plot(epochs[broken[0]], last[-1] if last.size and np.isfinite(last[-1]) else 1.0, "x",
+                         color=color, markersize=9, markeredgewidth=2)
+        norms = np.asarray(history["grad_norms"], dtype=np.float64).reshape(len(losses), -1)
+        for layer, name in enumerate(layer_names[:norms.shape[1]]):
+            shown = np.where(np.isfinite(norms[:, layer]) & (norms[:, layer] > 0), norms[:, layer], np.nan)
+            grad_ax.plot(epochs, _smoothed(shown, max(1, per_epoch // 20)), styles[layer % len(styles)], color=color,
+                         label=f"{label}: ‖d{name}‖")
+        accuracy = float(history["val_acc"][-1])
+        acc_ax.barh(i, accuracy if np.isfinite(accuracy) else 0.0, color=color)
+        acc_ax.text(0.01, i, f"{accuracy:.0%}", va="center", fontsize=8)
+    loss_ax.set(yscale="log", xlabel="epoch", ylabel="training loss (running mean)", title="loss (× where it became nan)")
+    grad_ax.set(yscale="log", xlabel="epoch", ylabel="gradient norm (running mean)",
+                title="per-layer gradient norms (solid: first layer)\na line ends where they became 0 or nan")
+    acc_ax.set(xlim=(0, 1), xlabel="validation accuracy", title="after the last epoch",
+               yticks=range(len(histories)), yticklabels=list(histories))
+    acc_ax.invert_yaxis()
+    acc_ax.tick_params(axis="y", labelsize=7)
+    for ax in (loss_ax, grad_ax):
+        ax.grid(alpha=0.3)
+    loss_ax.legend(fontsize=7)
     fig.suptitle(title)
     return fig
 

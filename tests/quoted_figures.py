@@ -248,6 +248,21 @@ ENTRIES = [
     Exempt("06_cnn", r"--optimizer Adam --lr 0\.001 --batch-size 100", "a command line's settings"),
     Exempt("06_cnn", r"and reports about 99 % test accuracy", "the published figure of another source"),
     Exempt("06_cnn", r"about 18 times as much", "arithmetic on shapes, in the written question's model answer"),
+    # 07 — the capstone
+    Quote("07_cifar10", r"keep ([0-9.]+) % validation accuracy without it",
+          rf"^all but: the softmax overflows.*?validation accuracy {NUMBER}", scale=100),
+    *[Quote("07_cifar10", rf"{prose} ([0-9.]+) %", rf"^all but: {printed}.*?validation accuracy {NUMBER}", scale=100)
+      for prose, printed in (("without He's initialization the accuracy falls to", "weights of std 1"),
+                             ("without mini-batches to", "one image per step"),
+                             ("without normalization to", "raw 0-255 pixels"),
+                             ("without the smaller learning rate to", "steps too large"))],
+    Quote("07_cifar10", r"one step kills the first layer — ([0-9]+) % of its ReLU outputs",
+          r"^stable softmax only .*?positive first-layer outputs\s+([0-9]+)%"),
+    Exempt("07_cifar10", r"at least 55 % validation accuracy", "the graded threshold, a setting of the test"),
+    Exempt("07_cifar10", r"reported to reach 60–70 % on CIFAR-10", "the figure the assignment's thread reported"),
+    Exempt("07_cifar10", r"the grader gives each cell 60 seconds", "nbgrader's per-cell time limit, a setting"),
+    Exempt("07_cifar10", r"its steps are about ten times the learning rate",
+           "Momentum's arithmetic: a constant gradient's steps grow to lr / (1 - 0.9)"),
 ]
 
 # The 03 quote of 02's figure is checked against 02's run: the printed pattern applies to this chapter.

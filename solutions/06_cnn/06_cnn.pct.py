@@ -1444,5 +1444,5 @@ else:
 # - A convolutional network is a chapter-03 `Model` of these layers; evaluating it in batches keeps its
 #   memory bounded whatever the data set's size.
 #
-# Next, in **07 — the capstone** (coming), you build a CNN for colour CIFAR-10 images by hand and find out why a
+# Next, in **07 — the capstone**, you build a CNN for colour CIFAR-10 images by hand and find out why a
 # network that looks right can refuse to learn.

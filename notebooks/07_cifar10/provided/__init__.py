@@ -1,0 +1,1 @@
+"""Solved building blocks of earlier chapters (generated; do not edit)."""
