@@ -488,7 +488,7 @@ check_that("below", (np.array([_ref_softmax_cross_entropy(call(net.forward, x_ci
 # of its `loss` (chapter 03's central differences), on 3 small random images: the relative errors must
 # be tiny (below $10^{-6}$).
 
-# %%
+# %% demo=true
 net_check = CifarNet(input_dim=(3, 8, 8), filter_num=4, seed=3)
 x_check = np.random.default_rng(5).normal(size=(3, 3, 8, 8))
 t_check = np.array([1, 7, 3])
@@ -708,7 +708,7 @@ print(f"Fashion-MNIST: {x_fashion.shape} training and {x_fashion_val.shape} vali
 # **The broken set-up and the fixed one, side by side.** One epoch of each (the broken one takes 3000
 # steps of one image, the fixed one 94 steps of 32 images, with every fix of the list below).
 
-# %%
+# %% demo=true
 FIXED = {"batch_size": 32, "normalize": True, "lr": 0.01, "weight_std": None, "stable_softmax": True}
 lab = {"broken (as in the assignment)": run_setup(BROKEN, x_fashion, t_fashion, x_fashion_val, t_fashion_val, epochs=1),
        "fixed": run_setup(FIXED, x_fashion, t_fashion, x_fashion_val, t_fashion_val, epochs=1)}
@@ -725,7 +725,7 @@ setup_comparison_figure(lab)
 # end: the broken network's are `nan` or dead (a ReLU whose input is negative for every image passes no
 # gradient and never recovers).
 
-# %%
+# %% demo=true
 activation_histograms({label: history["activations"] for label, history in lab.items()}, value_range="panel",
                       layer_names=["first-layer ReLU outputs", "scores"], size=3.2,
                       title="200 validation images after one epoch")
@@ -736,7 +736,7 @@ activation_histograms({label: history["activations"] for label, history in lab.i
 # step of learning rate 0.1 throws the convolution's weights so far that almost every ReLU is dead, and
 # the loss sits at the level of guessing among ten classes ($\log 10 \approx 2.30$) or far above it.
 
-# %%
+# %% demo=true
 stable_only = run_setup(dict(BROKEN, stable_softmax=True), x_fashion, t_fashion, x_fashion_val, t_fashion_val, epochs=1)
 describe("stable softmax only", stable_only)
 print(f"gradient norms of the first 3 steps (||dW1||, ||dW2||):\n{stable_only['grad_norms'][:3]}")
@@ -749,7 +749,7 @@ print(f"gradient norms of the first 3 steps (||dW1||, ||dW2||):\n{stable_only['g
 # test applies them one after the other to the broken set-up — after fix 1, after fixes 1–2, … — and
 # prints and plots what each one changed. Graded by the outcome: every setting fixed once, and the set-up
 # with all your fixes must learn — at least 55 % validation accuracy on the 3000 Fashion-MNIST images
-# after two epochs, and a training loss below 0.5 on the 20 CIFAR-10 images. Choose values from the
+# after one epoch, and a training loss below 0.5 on the 20 CIFAR-10 images. Choose values from the
 # advice in the introduction (the optimizer is Momentum with $\mu = 0.9$: its steps are about ten times
 # the learning rate).
 
@@ -838,11 +838,11 @@ check_that("holds", (np.array([not still_broken]),), "apply_fixes(BROKEN, FIXES)
 ### BEGIN HIDDEN TESTS
 fixed_settings = apply_fixes(BROKEN, FIXES)
 with replaced(globals(), **_references):
-    history = run_setup(fixed_settings, x_fashion, t_fashion, x_fashion_val, t_fashion_val, epochs=2)
+    history = run_setup(fixed_settings, x_fashion, t_fashion, x_fashion_val, t_fashion_val, epochs=1)
     check_that("above", (np.array([history["val_acc"][-1]]),),
-               "the validation accuracy of the set-up with all your fixes, after 2 epochs on 3000 Fashion-MNIST images",
+               "the validation accuracy of the set-up with all your fixes, after 1 epoch on 3000 Fashion-MNIST images",
                bound=0.55, hint="with Momentum (mu 0.9) a learning rate of 0.001-0.02 and batches of 16-64 learn here; "
-                                "a much smaller rate barely moves in two epochs, a much larger one diverges.")
+                                "a much smaller rate barely moves in one epoch, a much larger one diverges.")
     x_cifar = np.asarray(x_sample_raw, dtype=np.float64).transpose(0, 3, 1, 2)
     history = run_setup(fixed_settings, x_cifar, t_sample, x_cifar, t_sample, epochs=100)
     check_that("below", (np.array([np.mean(history["loss"][-len(history["loss"]) // 100:])]),),
@@ -855,7 +855,7 @@ with replaced(globals(), **_references):
 # **Your fixes, one after the other.** Each row adds one more of your fixes to the broken set-up; the
 # figure shows every run's loss and gradient norms.
 
-# %%
+# %% demo=true
 cumulative = {}
 for count in range(len(FIXES) + 1):
     label = "broken" if count == 0 else f"+ {FIXES[count - 1][0]}"
@@ -869,7 +869,7 @@ setup_comparison_figure(cumulative)
 # it have removed what masked it (with an overflowing softmax, nothing else can help). The fair
 # question is what each fix is worth *in the fixed set-up*: apply all fixes but one.
 
-# %%
+# %% demo=true
 leave_one_out = {"all fixes": run_setup(apply_fixes(BROKEN, FIXES), x_fashion, t_fashion, x_fashion_val,
                                         t_fashion_val, epochs=1)}
 for what, key, value in FIXES:
@@ -936,7 +936,7 @@ for label, history in leave_one_out.items():
 FULL_RUN = False  # True: CIFAR-10 (or Fashion-MNIST offline), 10 epochs of the fast network
 
 
-# %%
+# %% demo=true
 def full_run_data():
     """(name, (x_train, t_train), (x_test, t_test)) as normalized float32 (N, C, H, W): CIFAR-10, else Fashion-MNIST."""
     try:
