@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from dlfs.diagnostics import (InitExplorer, RegularizationExplorer, activation_histograms,
-                              gradient_norms_figure, overfitting_figure)
+from dlfs.diagnostics import (InitExplorer, RegularizationExplorer, _smoothed, activation_histograms,
+                              gradient_norms_figure, overfitting_figure, setup_comparison_figure)
 
 
 def _bar_heights(ax):
@@ -212,3 +212,39 @@ def test_show_in_ipython_sends_the_widget_and_a_static_png(monkeypatch):
     import base64
     assert base64.b64decode(bundle["image/png"]) == explorer.png
     assert "λ = 0" in bundle["text/plain"]
+
+
+def test_activation_histograms_names_the_columns():
+    fig = activation_histograms({"a": [np.ones(5), np.arange(5.0)]}, layer_names=["ReLU outputs", "scores"])
+    assert [ax.get_title().split("  ")[0] for ax in fig.axes] == ["ReLU outputs", "scores"]
+
+
+def _run(losses, norms, val_acc, steps_per_epoch):
+    return {"loss": losses, "grad_norms": norms, "val_acc": val_acc, "steps_per_epoch": steps_per_epoch}
+
+
+def test_setup_comparison_figure_puts_runs_of_different_batch_sizes_on_one_epoch_axis():
+    fine = _run(np.linspace(2.3, 0.5, 10), np.full((10, 2), 0.5), [0.8], steps_per_epoch=10)
+    slow = _run(np.linspace(2.3, 1.5, 100), np.full((100, 2), 2.0), [0.4], steps_per_epoch=100)
+    fig = setup_comparison_figure({"batch 32": fine, "batch 1": slow})
+    loss_ax, grad_ax, acc_ax = fig.axes
+    assert [line.get_label() for line in loss_ax.get_lines()] == ["batch 32", "batch 1"]
+    for line in loss_ax.get_lines():
+        assert line.get_xdata()[-1] == pytest.approx(1.0)          # both end after one epoch
+    assert len(grad_ax.get_lines()) == 4                            # two layers per run
+    assert [round(bar.get_width(), 2) for bar in acc_ax.patches] == [0.8, 0.4]
+    assert [t.get_text() for t in acc_ax.get_yticklabels()] == ["batch 32", "batch 1"]
+
+
+def test_setup_comparison_figure_marks_where_the_loss_became_nan():
+    losses = np.array([2.3, 5.0, np.nan, np.nan])
+    broken = _run(losses, np.array([[1.0, 1.0], [1e9, 1e9], [np.nan, np.nan], [np.nan, np.nan]]), [0.1], 4)
+    loss_ax = setup_comparison_figure({"broken": broken}).axes[0]
+    curve, cross = loss_ax.get_lines()
+    assert np.isnan(curve.get_ydata()[2:]).all() and np.isfinite(curve.get_ydata()[:2]).all()
+    assert cross.get_marker() == "x" and cross.get_xdata()[0] == pytest.approx(0.75)
+
+
+def test_smoothed_averages_the_finite_values_of_the_window_and_keeps_nan_where_a_value_is_not_finite():
+    got = _smoothed([1.0, 3.0, np.nan, 5.0, 7.0], window=2)
+    assert np.allclose(got, [1.0, 2.0, np.nan, 5.0, 6.0], equal_nan=True)
