@@ -251,11 +251,9 @@ check_close(got[1], [[-0.25, 0.25], [0.0, 0.0]], "softmax_cross_entropy(scores, 
 ### BEGIN HIDDEN TESTS
 ### BEGIN REFERENCE
 def _ref_loss_and_grad(scores, t):
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    dscores = np.exp(log_p)
-    dscores[np.arange(len(t)), t] -= 1.0
-    return -log_p[np.arange(len(t)), t].mean(), dscores / len(t)
+    """Reference (loss, dscores) through np.logaddexp, stable by construction."""
+    lse = np.logaddexp.reduce(scores, axis=1)
+    return np.mean(lse - scores[np.arange(len(t)), t]), (np.exp(scores - lse[:, None]) - np.eye(scores.shape[1])[t]) / len(t)
 ### END REFERENCE
 
 
@@ -373,13 +371,12 @@ class CifarNet:
 # Reference pieces, defined before anything can fail: the loss and the layers of the network, so that the
 # network is graded on its own (softmax_cross_entropy has its own test above).
 def _ref_softmax_cross_entropy(scores, t):
-    """Reference stable softmax with cross-entropy -> (mean loss, dscores)."""
-    scores = np.asarray(scores, dtype=np.float64)
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    dscores = np.exp(log_p)
-    dscores[np.arange(len(t)), t] -= 1.0
-    return float(-log_p[np.arange(len(t)), t].mean()), dscores / len(t)
+    """Reference stable softmax with cross-entropy -> (mean loss, dscores); the later test cells use it too."""
+    z = np.asarray(scores, dtype=np.float64)
+    lse = np.logaddexp.reduce(z, axis=1)
+    gradient = np.exp(z - lse[:, None])
+    gradient[np.arange(len(t)), t] -= 1.0
+    return float(np.mean(lse - z[np.arange(len(t)), t])), gradient / len(t)
 
 
 ### BEGIN REFERENCE
@@ -459,10 +456,10 @@ dscores = _ref_softmax_cross_entropy(call(net.forward, x, name="CifarNet.forward
 grads = call(net.backward, dscores, name="CifarNet.backward")
 for key in shapes:
     ### BEGIN REFERENCE
-    numerical = numerical_gradient_array(
+    numeric = numerical_gradient_array(
         lambda _: np.array(_ref_softmax_cross_entropy(_ref_scores(values, x), t)[0]), values[key], np.array(1.0))
     ### END REFERENCE
-    check_gradient(grads.get(key) if isinstance(grads, dict) else None, numerical,
+    check_gradient(grads.get(key) if isinstance(grads, dict) else None, numeric,
                    f"CifarNet.backward on 5 images: the gradient of {key!r}",
                    hint="run forward first, then every layer's backward in reverse order, each on the gradient the "
                         "next layer returned; collect W1, b1 from the convolution's grads and W2, b2 from the affine "
@@ -527,18 +524,18 @@ class _RefNet:
     """A linear classifier scores = x.reshape(N, -1) @ W + b with the interface of CifarNet."""
 
     def __init__(self, n_in, n_out, seed):
-        rng = np.random.default_rng(seed)
-        self.params = {"W": rng.normal(0.0, 0.3, size=(n_in, n_out)), "b": np.zeros(n_out)}
+        generator = np.random.default_rng(seed)
+        self.params = {"W": generator.normal(0.0, 0.3, size=(n_in, n_out)), "b": np.zeros(n_out)}
         self.forwards = self.backwards = 0
 
-    def forward(self, x):
+    def forward(self, batch):
         self.forwards += 1
-        self.x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+        self.x = np.asarray(batch, dtype=np.float64).reshape(len(batch), -1)
         return self.x @ self.params["W"] + self.params["b"]
 
-    def backward(self, dscores):
+    def backward(self, grad_scores):
         self.backwards += 1
-        return {"W": self.x.T @ dscores, "b": dscores.sum(axis=0)}
+        return {"W": self.x.T @ grad_scores, "b": grad_scores.sum(axis=0)}
 
 
 class _CountingSGD:
@@ -547,19 +544,11 @@ class _CountingSGD:
     def __init__(self, lr):
         self.lr, self.updates = lr, 0
 
-    def update(self, params, grads):
+    def update(self, weights, gradients):
         self.updates += 1
-        for key in params:
-            params[key] -= self.lr * grads[key]
+        for key in weights:
+            weights[key] -= self.lr * gradients[key]
 
-
-def _ref_softmax_cross_entropy(scores, t):
-    """Reference stable softmax with cross-entropy -> (mean loss, dscores)."""
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    dscores = np.exp(log_p)
-    dscores[np.arange(len(t)), t] -= 1.0
-    return float(-log_p[np.arange(len(t)), t].mean()), dscores / len(t)
 ### END HIDDEN TESTS
 net = CifarNet(input_dim=(1, 6, 6), filter_num=2, num_classes=3, seed=0)
 x = np.random.default_rng(1).normal(size=(4, 1, 6, 6))
@@ -778,47 +767,40 @@ def apply_fixes(settings, fixes):
 # Reference versions of the exercises, so that the fixes are graded on their own: a set-up is judged by how a
 # correct network trains under it.
 def _ref_normalize(x_train, x_other):
-    mean, std = x_train.mean(axis=(0, 2, 3), keepdims=True), x_train.std(axis=(0, 2, 3), keepdims=True)
-    return (x_train - mean) / std, (x_other - mean) / std
-
-
-def _ref_softmax_cross_entropy(scores, t):
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    dscores = np.exp(log_p)
-    dscores[np.arange(len(t)), t] -= 1.0
-    return float(-log_p[np.arange(len(t)), t].mean()), dscores / len(t)
+    centre, scale = np.mean(x_train, axis=(0, 2, 3))[:, None, None], np.std(x_train, axis=(0, 2, 3))[:, None, None]
+    return (x_train - centre) / scale, (x_other - centre) / scale
 
 
 class _RefCifarNet:
     """Reference CifarNet: the provided layers, He or N(0, weight_std²) weights."""
 
-    def __init__(self, input_dim=(3, 32, 32), filter_num=16, filter_size=3, num_classes=10, weight_std=None, seed=0):
+    def __init__(self, input_dim, weight_std=None, seed=0, filter_num=16, filter_size=3, num_classes=10):
         c, h, w = input_dim
-        rng = np.random.default_rng(seed)
-        shapes = [(filter_num, c, filter_size, filter_size),
-                  (filter_num * ((h - filter_size + 1) // 2) * ((w - filter_size + 1) // 2), num_classes)]
-        W1, W2 = (he_normal(s, rng) if weight_std is None else weight_std * rng.standard_normal(s) for s in shapes)
-        self.layers = [Convolution(W1, np.zeros(filter_num)), ReLU(), MaxPooling(2, 2, stride=2),
-                       Affine(W2, np.zeros(num_classes))]
-        self.params = {"W1": W1, "b1": self.layers[0].params["b"], "W2": W2, "b2": self.layers[3].params["b"]}
+        sizes = [(filter_num, c, filter_size, filter_size),
+                 (filter_num * ((h - filter_size + 1) // 2) * ((w - filter_size + 1) // 2), num_classes)]
+        generator = np.random.default_rng(seed)
+        weights = [he_normal(s, generator) if weight_std is None else weight_std * generator.standard_normal(s)
+                   for s in sizes]
+        biases = [np.zeros(filter_num), np.zeros(num_classes)]
+        self.layers = [Convolution(weights[0], biases[0]), ReLU(), MaxPooling(2, 2, stride=2), Affine(weights[1], biases[1])]
+        self.params = dict(W1=weights[0], b1=biases[0], W2=weights[1], b2=biases[1])
 
-    def forward(self, x):
-        for layer in self.layers:
-            x = layer.forward(x)
-        return x
+    def forward(self, images):
+        for stage in self.layers:
+            images = stage.forward(images)
+        return images
 
-    def backward(self, dscores):
-        for layer in reversed(self.layers):
-            dscores = layer.backward(dscores)
-        return {"W1": self.layers[0].grads["W"], "b1": self.layers[0].grads["b"], "W2": self.layers[3].grads["W"],
-                "b2": self.layers[3].grads["b"]}
+    def backward(self, gradient):
+        for stage in self.layers[::-1]:
+            gradient = stage.backward(gradient)
+        first, last = self.layers[0].grads, self.layers[3].grads
+        return dict(W1=first["W"], b1=first["b"], W2=last["W"], b2=last["b"])
 
 
 def _ref_train_step(net, optimizer, x, t, loss_function=None):
-    loss, dscores = (loss_function or _ref_softmax_cross_entropy)(net.forward(x), t)
-    update = optimizer.update
-    update(net.params, net.backward(dscores))
+    loss, gradient = (loss_function or _ref_softmax_cross_entropy)(net.forward(x), t)
+    apply = optimizer.update
+    apply(net.params, net.backward(gradient))
     return loss
 
 
