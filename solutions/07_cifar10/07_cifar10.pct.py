@@ -222,13 +222,12 @@ check_close(got[1], (x_other_ - mean) / std, "normalize: the other images", hint
 def softmax_cross_entropy(scores, t):
     """scores (N, K), t (N,) ints -> (mean cross-entropy, float; its gradient with respect to scores (N, K))."""
     ### BEGIN SOLUTION
-    n = scores.shape[0]
-    shifted = scores - scores.max(axis=1, keepdims=True)
+    rows = np.arange(len(scores))
+    shifted = scores - scores.max(axis=1, keepdims=True)          # every exponent <= 0
     log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    loss = -log_p[np.arange(n), t].mean()
-    dscores = np.exp(log_p)
-    dscores[np.arange(n), t] -= 1.0
-    return float(loss), dscores / n
+    dscores = np.exp(log_p)                                        # the softmax
+    dscores[rows, t] -= 1.0                                        # minus the one-hot labels
+    return float(-log_p[rows, t].mean()), dscores / len(scores)
     ### END SOLUTION
 
 
@@ -322,10 +321,10 @@ class CifarNet:
     def __init__(self, input_dim=(3, 32, 32), filter_num=16, filter_size=3, num_classes=10, weight_std=None, seed=0):
         """input_dim: (C, H, W). weight_std None: He initialization; else N(0, weight_std²) weights."""
         ### BEGIN SOLUTION
-        c, h, w = input_dim
-        rng = np.random.default_rng(seed)
-        oh, ow = conv_output_size(h, filter_size), conv_output_size(w, filter_size)
-        shapes = [(filter_num, c, filter_size, filter_size), (filter_num * (oh // 2) * (ow // 2), num_classes)]
+        channels, height, width = input_dim    # one image: (C, H, W)
+        rng = np.random.default_rng(seed)   # one generator: W1 first, then W2
+        pooled = (conv_output_size(height, filter_size) // 2) * (conv_output_size(width, filter_size) // 2)
+        shapes = [(filter_num, channels, filter_size, filter_size), (filter_num * pooled, num_classes)]
         if weight_std is None:
             W1, W2 = (he_normal(shape, rng) for shape in shapes)
         else:
@@ -339,16 +338,18 @@ class CifarNet:
     def forward(self, x):
         """x: (N, C, H, W) -> scores (N, num_classes)."""
         ### BEGIN SOLUTION
-        for layer in self.layers:
-            x = layer.forward(x)
-        return x
+        h = x
+        for layer in self.layers:            # conv, ReLU, pool, affine
+            h = layer.forward(h)
+        return h
         ### END SOLUTION
 
     def backward(self, dscores):
         """dscores: (N, num_classes) -> {"W1": ..., "b1": ..., "W2": ..., "b2": ...}, each of its parameter's shape."""
         ### BEGIN SOLUTION
-        for layer in reversed(self.layers):
-            dscores = layer.backward(dscores)
+        grad = dscores
+        for layer in reversed(self.layers):  # affine, pool, ReLU, conv
+            grad = layer.backward(grad)
         conv, fc = self.layers[0], self.layers[3]
         return {"W1": conv.grads["W"], "b1": conv.grads["b"], "W2": fc.grads["W"], "b2": fc.grads["b"]}
         ### END SOLUTION
@@ -898,7 +899,7 @@ for label, history in leave_one_out.items():
 # ## 8. The full run (optional)
 #
 # The graded part never needs more than the 20 images that ship. With `FULL_RUN = True` the cell below
-# downloads CIFAR-10 (163 MB, checked against its published md5, kept in `datasets/cache/`) and trains
+# downloads CIFAR-10 (163 MB, checked against its published md5, kept in the course's data cache) and trains
 # on all 50 000 training images, then measures the accuracy on the 10 000 test images once. Your own
 # `CifarNet` is a clear float64 implementation of a small network; the full run uses chapter 06's fast
 # reference (`provided.fast_cnn`, float32, the same kind of layers and gradients) with your
