@@ -2,7 +2,8 @@
 
 Small, plain modules that notebooks and tests import:
 
-- :mod:`dlfs.data`      -- offline datasets (MNIST) with checksums, and the download path
+- :mod:`dlfs.data`      -- shipped datasets (MNIST, Fashion-MNIST, a CIFAR-10 sample) with checksums, and the
+                          download path (full CIFAR-10 on demand)
 - :mod:`dlfs.synthetic` -- seeded toy data: regression lines, two moons, spirals
 - :mod:`dlfs.gradcheck` -- numerical gradients and relative error
 - :mod:`dlfs.grading`   -- checks used by graded test cells, with learner-facing hints
@@ -10,7 +11,8 @@ Small, plain modules that notebooks and tests import:
 - :mod:`dlfs.plots`     -- static figures (image grids) that display themselves
 - :mod:`dlfs.playground` -- the optimizer playground widget and decision boundaries (chapter 04)
 - :mod:`dlfs.explorer`   -- the explorer widgets' common base: controls + a PNG static fallback
-- :mod:`dlfs.diagnostics` -- activation histograms, gradient norms, regularization explorer (chapter 05)
+- :mod:`dlfs.diagnostics` -- activation histograms, gradient norms, regularization explorer (chapter 05),
+                          training set-ups compared (chapter 07)
 - :mod:`dlfs.convviz`   -- filter viewer, feature maps, convolution explorer, speed bars (chapter 06)
 - :mod:`dlfs.build`     -- the course build: text sources -> nbgrader source -> release
 - :mod:`dlfs.feedback`  -- keeps hidden tests out of nbgrader's feedback HTML
