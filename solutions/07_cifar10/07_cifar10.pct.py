@@ -677,6 +677,14 @@ def run_setup(settings, x_train, t_train, x_val, t_val, epochs, seed=0):
     return history
 
 
+def apply_fixes(settings, fixes):
+    """A copy of `settings` with every (what, setting, value) of `fixes` applied."""
+    fixed = dict(settings)
+    for _, key, value in fixes:
+        fixed[key] = value
+    return fixed
+
+
 def describe(label, history):
     """One line: the final loss (mean of the last 50 steps), the validation accuracy, nan if any."""
     losses = np.array(history["loss"])
@@ -749,33 +757,31 @@ print(f"gradient norms of the first 3 steps (||dW1||, ||dW2||):\n{stable_only['g
 # %% [markdown]
 # ### Your fixes, one at a time
 #
-# **Exercise 6 (4 points).** Fill in `FIXES`: a list of five fixes, one per setting of `BROKEN`, each a
-# tuple `(what it fixes, setting, new value)`, in the order you want to apply them. The cell after the
-# test applies them one after the other to the broken set-up — after fix 1, after fixes 1–2, … — and
-# prints and plots what each one changed. Graded by the outcome: every setting fixed once, and the set-up
-# with all your fixes must learn — at least 55 % validation accuracy on the 3000 Fashion-MNIST images
-# after one epoch, and a training loss below 0.5 on the 20 CIFAR-10 images. Choose values from the
-# advice in the introduction (the optimizer is Momentum with $\mu = 0.9$: its steps are about ten times
-# the learning rate).
+# **Exercise 6 (4 points).** Complete `choose_fixes()`: it returns `FIXES`, a list of five fixes, one per
+# setting of `BROKEN`, each a tuple `(what it fixes, setting, new value)`, in the order you want to apply
+# them. The cell after the test applies them one after the other to the broken set-up — after fix 1,
+# after fixes 1–2, … — and prints and plots what each one changed. Graded by the outcome: every setting
+# fixed once, and the set-up with all your fixes must learn — at least 55 % validation accuracy on the
+# 3000 Fashion-MNIST images after one epoch, and a training loss below 0.5 on the 20 CIFAR-10 images.
+# Choose values from the advice in the introduction (the optimizer is Momentum with $\mu = 0.9$: its
+# steps are about ten times the learning rate).
 
 # %% answer="fixes"
-FIXES = [
+def choose_fixes():
+    """Your fixes: a list of five (what it fixes, setting, new value) tuples, one per key of BROKEN, in the order
+    you want to apply them."""
     ### BEGIN SOLUTION
-    ("the softmax overflows: subtract the max", "stable_softmax", True),
-    ("raw 0-255 pixels: normalize per channel", "normalize", True),
-    ("weights of std 1: He initialization", "weight_std", None),
-    ("one image per step: mini-batches of 32", "batch_size", 32),
-    ("steps too large: a smaller learning rate", "lr", 0.01),
+    return [
+        ("the softmax overflows: subtract the max", "stable_softmax", True),
+        ("raw 0-255 pixels: normalize per channel", "normalize", True),
+        ("weights of std 1: He initialization", "weight_std", None),
+        ("one image per step: mini-batches of 32", "batch_size", 32),
+        ("steps too large: a smaller learning rate", "lr", 0.01),
+    ]
     ### END SOLUTION
-]
 
 
-def apply_fixes(settings, fixes):
-    """A copy of `settings` with every (what, setting, value) of `fixes` applied."""
-    fixed = dict(settings)
-    for _, key, value in fixes:
-        fixed[key] = value
-    return fixed
+FIXES = choose_fixes()
 
 
 # %% tests="test_fixes" points=4
@@ -825,7 +831,8 @@ _references = dict(normalize=_ref_normalize, softmax_cross_entropy=_ref_softmax_
 ### END HIDDEN TESTS
 fix_hint = ("FIXES is a list of five (what, setting, value) tuples, one for each key of BROKEN: batch_size, normalize, lr, "
             "weight_std, stable_softmax.")
-settings = [fix[1] if isinstance(fix, tuple) and len(fix) == 3 else None for fix in FIXES]
+settings = [fix[1] if isinstance(fix, (tuple, list)) and len(fix) == 3 else None
+            for fix in (FIXES if isinstance(FIXES, (list, tuple)) else [FIXES])]
 check_that("names_are", (as_text(sorted(map(str, settings))),), "the settings FIXES changes", what="settings",
            expected=sorted(BROKEN), hint=fix_hint)
 still_broken = [key for key in BROKEN if apply_fixes(BROKEN, FIXES)[key] == BROKEN[key]]
