@@ -64,7 +64,7 @@ np.set_printoptions(precision=4, suppress=True)
 # ## 1. The data, channel last
 #
 # CIFAR-10 holds 60 000 colour photographs of 32×32 pixels in ten classes (50 000 for training, 10 000
-# for testing). The full set is a 163 MB download (the optional full run at the end fetches it); the
+# for testing). The full set is a 170 MB download (the optional full run at the end fetches it); the
 # course ships the **first 20 images of the test set**, which is all the graded part needs. Like most
 # image files, CIFAR-10 stores a picture *channel last*: `image[row, column]` is one pixel's three
 # numbers (red, green, blue), each an integer from 0 to 255 (`uint8`).
@@ -128,8 +128,8 @@ check_close(call(to_channels_first, x_sample_raw, name="to_channels_first"),
 # ## 2. Normalizing the inputs
 #
 # Raw pixels are 0–255. A convolution of 27 such inputs with weights of size ~1 gives outputs in the
-# hundreds, the scores behind them are larger still, and every gradient is scaled up with them: the
-# first thing the broken set-up below gets wrong. The standard fix makes every input channel have mean
+# hundreds or thousands, the scores behind them are larger still, and every gradient is scaled up with
+# them: the first thing the broken set-up below gets wrong. The standard fix makes every input channel have mean
 # 0 and standard deviation 1 **over the training images**:
 #
 # $$ \hat x[n, c, i, j] = \frac{x[n, c, i, j] - \mu_c}{\sigma_c}, \qquad
@@ -921,7 +921,7 @@ for label, history in leave_one_out.items():
 # ## 8. The full run (optional)
 #
 # The graded part never needs more than the 20 images that ship. With `FULL_RUN = True` the cell below
-# downloads CIFAR-10 (163 MB, checked against its published md5, kept in the course's data cache) and trains
+# downloads CIFAR-10 (170 MB, checked against its published md5, kept in the course's data cache) and trains
 # on all 50 000 training images, then measures the accuracy on the 10 000 test images once. Your own
 # `CifarNet` is a clear float64 implementation of a small network; the full run uses chapter 06's fast
 # reference (`provided.fast_cnn`, float32, the same kind of layers and gradients) with your
