@@ -256,20 +256,9 @@ def _ref_loss_and_grad(scores, t):
 ### END REFERENCE
 
 
-rng = np.random.default_rng(703)
-for n, k, scale, shift in ((7, 10, 3.0, 0.0), (5, 4, 1.0, -800.0), (6, 10, 300.0, 0.0)):
-    scores = rng.normal(0.0, scale, size=(n, k)) + shift
-    t = rng.integers(0, k, size=n)
-    with unchanged("softmax_cross_entropy", scores=scores, t=t):
-        got = call(softmax_cross_entropy, scores, t, name="softmax_cross_entropy")
-    where = f"softmax_cross_entropy on {n} random rows of {k} scores (scale {scale:g}, shift {shift:g})"
-    check_close(check_scalar(got[0], where + ": the loss", hint=stable_hint), _ref_loss_and_grad(scores, t)[0],
-                where + ": the loss", hint=stable_hint + " Then log p = shifted - log(sum(exp(shifted))), exactly.")
-    check_close(got[1], _ref_loss_and_grad(scores, t)[1], where + ": dscores",
-                hint="dscores = (softmax - onehot(t)) / N.", mistakes=[
-                    (_ref_loss_and_grad(scores, t)[1] * n, "divide the gradient by N: the loss is the batch's mean.")])
-# a label whose probability is about e^-60: an epsilon inside the log (log(p + 1e-7), another textbook's
-# convention) would change this loss from 60 to about 16
+# First, a label whose probability is about e^-60: an epsilon inside the log (log(p + 1e-7), another textbook's
+# convention) would change this loss from 60 to about 16. Checked before the random rows, where an epsilon shows
+# too, so that the hint names it.
 scores = np.array([[60.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
 t = np.array([1, 2])
 got = call(softmax_cross_entropy, scores, t, name="softmax_cross_entropy")
@@ -277,6 +266,20 @@ check_close(check_scalar(got[0], "softmax_cross_entropy with a true class of pro
             _ref_loss_and_grad(scores, t)[0], "softmax_cross_entropy with a true class of probability e^-60",
             hint="the course computes log-softmax exactly, (s - m) - log(sum(exp(s - m))), without an epsilon "
                  "inside the log: log(p + 1e-7) caps every loss near 16 and stops pushing wrong answers away.")
+exact_hint = (stable_hint + " Then take log p = shifted - log(sum(exp(shifted))), not the log of the softmax: a "
+              "probability that rounds to 0 (e^-700 does) has the log -inf.")
+rng = np.random.default_rng(703)
+for n, k, scale, shift in ((7, 10, 3.0, 0.0), (5, 4, 1.0, -800.0), (6, 10, 300.0, 0.0)):
+    scores = rng.normal(0.0, scale, size=(n, k)) + shift
+    t = rng.integers(0, k, size=n)
+    with unchanged("softmax_cross_entropy", scores=scores, t=t):
+        got = call(softmax_cross_entropy, scores, t, name="softmax_cross_entropy")
+    where = f"softmax_cross_entropy on {n} random rows of {k} scores (scale {scale:g}, shift {shift:g})"
+    check_close(check_scalar(got[0], where + ": the loss", hint=exact_hint), _ref_loss_and_grad(scores, t)[0],
+                where + ": the loss", hint=exact_hint)
+    check_close(got[1], _ref_loss_and_grad(scores, t)[1], where + ": dscores",
+                hint="dscores = (softmax - onehot(t)) / N.", mistakes=[
+                    (_ref_loss_and_grad(scores, t)[1] * n, "divide the gradient by N: the loss is the batch's mean.")])
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -437,17 +440,34 @@ check_that("agree", (np.concatenate([np.ravel(again.params[k]) for k in shapes])
 check_that("differ", (np.concatenate([np.ravel(other.params[k]) for k in ("W1", "W2")]),
                       np.concatenate([np.ravel(net.params[k]) for k in ("W1", "W2")])),
            "CifarNet with the seeds 1 and 2", same="the same weights for both seeds", rtol=1e-6, atol=1e-8, hint=seeded)
+# the draws themselves: W1 then W2 from one generator, He's or N(0, weight_std²)
+one_rng = ("one generator rng = np.random.default_rng(seed) for both weights, W1 drawn first, then W2: "
+           "he_normal(shape, rng) when weight_std is None, else weight_std * rng.standard_normal(shape). A new "
+           "generator (or seed) per weight repeats the same random numbers in both.")
+for weight_std in (None, 0.5):
+    ### BEGIN REFERENCE
+    draws = np.random.default_rng(1)
+    drawn = {key: he_normal(shapes[key], draws) if weight_std is None else weight_std * draws.standard_normal(shapes[key])
+             for key in ("W1", "W2")}
+    ### END REFERENCE
+    built = CifarNet(**small, weight_std=weight_std, seed=1)
+    for key in ("W1", "W2"):
+        check_close(built.params[key], drawn[key], f"CifarNet(input_dim=(2, 8, 7), ..., weight_std={weight_std}, "
+                    f"seed=1).params[{key!r}]", hint=one_rng)
 # known parameters, written into the network's own arrays: the scores, the gradients, the loss
 values = {key: rng.normal(0.0, 0.5, size=shape) for key, shape in shapes.items()}
 own = "params must hold the layers' own arrays (self.layers[0].params['W'], ...), updated in place by optimizers."
 for key, value in values.items():
     net.params[key][...] = value
+for key, index, name in (("W1", 0, "W"), ("b1", 0, "b"), ("W2", 3, "W"), ("b2", 3, "b")):
+    check_close(net.layers[index].params[name], values[key], f"CifarNet: layers[{index}].params[{name!r}] after "
+                f"writing into params[{key!r}]", hint=own)
 x = rng.normal(size=(5, 2, 8, 7))
 t = rng.integers(0, 4, size=5)
 flatten_hint = ("the layers in the order conv, ReLU, pool, affine, and the pooled maps flattened per image in C order "
                 "(channel, row, column), as Affine does with x.reshape(N, -1): no transpose before flattening.")
 check_close(call(net.forward, x, name="CifarNet.forward"), _ref_scores(values, x),
-            "CifarNet.forward on 5 random images with known parameters", hint=flatten_hint + " " + own)
+            "CifarNet.forward on 5 random images with known parameters", hint=flatten_hint)
 with replaced(globals(), softmax_cross_entropy=_ref_softmax_cross_entropy):
     check_close(check_scalar(call(net.loss, x, t, name="CifarNet.loss"), "CifarNet.loss",
                              hint="loss returns softmax_cross_entropy(scores, t)[0], one number."),
@@ -520,25 +540,7 @@ def train_step(net, optimizer, x, t, loss_function=None):
 
 # %% tests="test_train_step" points=3
 ### BEGIN HIDDEN TESTS
-# A reference network and loss, so that train_step is graded on its own.
-class _RefNet:
-    """A linear classifier scores = x.reshape(N, -1) @ W + b with the interface of CifarNet."""
-
-    def __init__(self, n_in, n_out, seed):
-        generator = np.random.default_rng(seed)
-        self.params = {"W": generator.normal(0.0, 0.3, size=(n_in, n_out)), "b": np.zeros(n_out)}
-        self.forwards = self.backwards = 0
-
-    def forward(self, batch):
-        self.forwards += 1
-        self.x = np.asarray(batch, dtype=np.float64).reshape(len(batch), -1)
-        return self.x @ self.params["W"] + self.params["b"]
-
-    def backward(self, grad_scores):
-        self.backwards += 1
-        return {"W": self.x.T @ grad_scores, "b": grad_scores.sum(axis=0)}
-
-
+# A reference loss and a counting optimizer, so that train_step is graded on its own.
 class _CountingSGD:
     """Plain SGD that records every update."""
 
@@ -551,20 +553,71 @@ class _CountingSGD:
             weights[key] -= self.lr * gradients[key]
 
 ### END HIDDEN TESTS
-net = CifarNet(input_dim=(1, 6, 6), filter_num=2, num_classes=3, seed=0)
-x = np.random.default_rng(1).normal(size=(4, 1, 6, 6))
-t = np.array([0, 1, 2, 1])
-loss_before = net.loss(x, t)
-W2_before = net.params["W2"].copy()
+# A linear classifier with CifarNet's interface and a loss of its own, passed as loss_function: this test needs
+# neither your CifarNet nor your softmax_cross_entropy.
+class LinearNet:
+    """scores = x.reshape(N, -1) @ W + b, with params, forward, backward and loss like CifarNet."""
+
+    def __init__(self, W, b):
+        self.params = {"W": W, "b": b}
+
+    def forward(self, x):
+        self.x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+        return self.x @ self.params["W"] + self.params["b"]
+
+    def backward(self, dscores):
+        return {"W": self.x.T @ dscores, "b": dscores.sum(axis=0)}
+
+    def loss(self, x, t):
+        return squared_error(self.forward(x), t)[0]
+
+
+def squared_error(scores, t):
+    """Half the squared distance of the scores to the one-hot labels, averaged over the batch; its gradient."""
+    diff = scores - np.eye(scores.shape[1])[t]
+    return float(0.5 * np.sum(diff ** 2) / len(t)), diff / len(t)
+
+
+# By hand: two "images" of 1 x 1 x 2 pixels, W = 0 and b = 0, so every score is 0 and each image is 1 away from its
+# label: the loss is 0.5 and dscores = -onehot / 2. One step of SGD(lr=0.1): W = 0.1 * x.T @ onehot / 2,
+# b = (0.05, 0.05); the loss after the step would be 0.325.
+net = LinearNet(np.zeros((2, 2)), np.zeros(2))
+x = np.array([[[[1.0, 2.0]]], [[[3.0, 4.0]]]])
+t = np.array([0, 1])
 with unchanged("train_step", x=x, t=t):
-    loss = call(train_step, net, SGD(lr=0.1), x, t, name="train_step")
-check_close(check_scalar(loss, "train_step(net, SGD(lr=0.1), x, t)", hint="return the loss as a float."), loss_before,
-            "train_step(net, SGD(lr=0.1), x, t): the returned loss",
-            hint="return the loss of the batch computed in this step's forward pass, before the update.")
-check_that("holds", (np.array([not np.array_equal(net.params["W2"], W2_before)]),), "train_step: net.params['W2']",
-           problem="the parameters did not change",
-           hint="call optimizer.update(net.params, grads) with the gradients net.backward(dscores) returned.")
+    loss = call(train_step, net, SGD(lr=0.1), x, t, squared_error, name="train_step")
+check_close(check_scalar(loss, "train_step(net, SGD(lr=0.1), x, t, squared_error)", hint="return the loss as a float."),
+            0.5, "train_step(net, SGD(lr=0.1), x, t, squared_error): the returned loss",
+            hint="return the loss of the batch computed in this step's forward pass, before the update.", mistakes=[
+                (0.325, "that is the loss after the update: return the one this step's forward pass gave, before "
+                        "optimizer.update (one forward pass per step)."),
+                (np.log(2.0), "that is softmax_cross_entropy's loss: use the loss_function passed in (here "
+                              "squared_error), and softmax_cross_entropy only when it is None.")])
+step_hint = ("forward, loss_function(scores, t), net.backward(dscores), then optimizer.update(net.params, grads) with "
+             "the gradients backward returned.")
+check_close(net.params["W"], [[0.05, 0.15], [0.1, 0.2]], "train_step: net.params['W'] after one step of SGD(lr=0.1)",
+            hint=step_hint, mistakes=[([[0.0, 0.0], [0.0, 0.0]], "the parameters did not change: " + step_hint)])
+check_close(net.params["b"], [0.05, 0.05], "train_step: net.params['b'] after one step of SGD(lr=0.1)", hint=step_hint)
 ### BEGIN HIDDEN TESTS
+class _RefNet(LinearNet):
+    """LinearNet with random weights, counting its forward and backward passes; loss by the reference softmax."""
+
+    def __init__(self, n_in, n_out, seed):
+        super().__init__(np.random.default_rng(seed).normal(0.0, 0.3, size=(n_in, n_out)), np.zeros(n_out))
+        self.forwards = self.backwards = 0
+
+    def forward(self, batch):
+        self.forwards += 1
+        return super().forward(batch)
+
+    def backward(self, grad_scores):
+        self.backwards += 1
+        return super().backward(grad_scores)
+
+    def loss(self, batch, labels):
+        return _ref_softmax_cross_entropy(self.forward(batch), labels)[0]
+
+
 rng = np.random.default_rng(705)
 x = rng.normal(size=(6, 2, 3, 2))
 t = rng.integers(0, 5, size=6)
