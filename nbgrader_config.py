@@ -40,6 +40,10 @@ from nbgrader.preprocessors import GetGrades  # noqa: E402
 from dlfs.feedback import TEMPLATES, MATHJAX_CONFIG, FeedbackExporter, HideHiddenTests  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# Releasing chapter k hands out the earlier chapters' solutions (its provided/): the release step (nbgrader
+# release_assignment, the Formgrader's release button) warns while one of them is not yet due (dlfs/classroom.py).
+c.ExchangeFactory.release_assignment = "dlfs.classroom.ReleaseAssignment"
 # ... names each score after its exercise (dlfs/templates/dlfs_feedback extends nbgrader's page) ...
 import nbgrader  # noqa: E402
 

@@ -16,6 +16,8 @@ and, for contributors and instructors:
                             # put one answer cell of workspace/NN_topic/ back to its stub (dlfs/workspace.py)
     python3 -m dlfs progress
                             # per chapter: exercises attempted, visible tests passing (dlfs/progress.py)
+    python3 -m dlfs runtime # the learner runtime for a class: a wheel of the support modules and the shipped
+                            # datasets, no solution and no grader (dlfs/runtime.py)
 
 Run from any folder of the course with any Python >= 3.11: the first command, run from the root, registers
 the course with that Python (dlfs/launcher.py), and links notebooks/, workspace/ and workspace/NN_topic/
@@ -206,7 +208,7 @@ def main(argv):
     if argv == ["progress"]:
         return progress.main()
     takes_arguments = {"grade", "check", "start"}
-    if not argv or argv[0] not in {"test", "install", "release"} | takes_arguments \
+    if not argv or argv[0] not in {"test", "install", "release", "runtime"} | takes_arguments \
             or (argv[0] not in takes_arguments and len(argv) != 1):
         print(USAGE)
         return 2
@@ -232,6 +234,8 @@ def main(argv):
         return 0 if code in (0, -signal.SIGTERM) else code
     if command == "test":
         return _run_in_venv(["-m", "pytest", "tests"])
+    if command == "runtime":
+        return _run_in_venv(["-m", "dlfs.runtime"])
     if command in takes_arguments:     # (it runs at the root: a notebook path is made absolute first)
         arguments = [str(Path(a).resolve()) if a.endswith(".ipynb") else a for a in argv[1:]]
         return _run_in_venv(["-m", f"dlfs.judge.{command}", *arguments])

@@ -46,6 +46,8 @@ from pathlib import Path
 import numpy as np
 
 _REPO_DATASETS = Path(__file__).resolve().parent.parent / "datasets"
+# the shipped files inside the learner runtime, the wheel an instructor installs for a class (dlfs/runtime.py)
+_PACKAGED_DATASETS = Path(__file__).resolve().parent / "datasets"
 CACHE = "cache"   # the data directory's folder for files downloaded on demand (git ignores datasets/cache/)
 
 
@@ -136,13 +138,26 @@ def data_dir():
     """The directory holding the data files.
 
     ``$DLFS_DATA_DIR`` if set; else the repository's ``datasets/`` (the course as
-    cloned); else ``~/.cache/dlfs`` (the package installed on its own).
+    cloned); else the shipped files inside the learner runtime (``dlfs/datasets/``, installed
+    read-only for a class); else ``~/.cache/dlfs`` (the package installed on its own).
     """
     if os.environ.get("DLFS_DATA_DIR"):
         return Path(os.environ["DLFS_DATA_DIR"])
     if _REPO_DATASETS.is_dir():
         return _REPO_DATASETS
+    if _PACKAGED_DATASETS.is_dir():
+        return _PACKAGED_DATASETS
     return Path.home() / ".cache" / "dlfs"
+
+
+def home_of(remote):
+    """The directory ``remote`` lives under when none is given: :func:`data_dir`, except that in the
+    learner runtime a file downloaded on demand goes to ``~/.cache/dlfs`` (the installed package is
+    read-only, and shared by a whole class)."""
+    directory = data_dir()
+    if directory == _PACKAGED_DATASETS and not remote.ships:
+        return Path.home() / ".cache" / "dlfs"
+    return directory
 
 
 def digest_of(path, algorithm="sha256"):
@@ -189,7 +204,10 @@ def _how_to_fix(remote, directory):
         restore = _command("git", "-C", str(directory.parent), "checkout", "--", f"datasets/{remote.path}")
         fix = f"To fix it (from any folder): `{restore}` restores the file the course ships"
         return f"{fix}; or, with a network, {download} again." if remote.urls else f"{fix}."
-    if remote.urls and directory == Path(data_dir()).resolve():
+    if remote.ships and directory == _PACKAGED_DATASETS:
+        return ("To fix it: install the course's learner runtime again (pip install --force-reinstall with the "
+                "wheel your instructor gave, made by `python3 -m dlfs runtime`), or ask your instructor.")
+    if remote.urls and directory == Path(home_of(remote)).resolve():
         return f"To fix it (from any folder), with a network: {download}; or copy a good {remote.path} to {target}."
     algorithm, expected = remote.checksum
     return f"To fix it: copy a good {remote.path} ({_DIGEST_NAMES[algorithm]} {expected}) to {target}."
@@ -202,7 +220,7 @@ def verify(remote, directory=None):
     Raises:
         DatasetError: naming the file, what is wrong with it and how to fix it.
     """
-    directory = Path(directory or data_dir())
+    directory = Path(directory) if directory else home_of(remote)
     path = directory / remote.path
     if not path.is_file():
         raise DatasetError(f"Missing data file {path}. {_how_to_fix(remote, directory)}")
@@ -230,7 +248,7 @@ def fetch(remote, directory=None, urls=None):
         Offline: no server could be reached (one line: no network, where to copy the file).
         DatasetError: every source failed, with what each one did wrong; or the file has no source.
     """
-    directory = Path(directory or data_dir())
+    directory = Path(directory) if directory else home_of(remote)
     target = directory / remote.path
     urls = urls or remote.urls
     if not urls:
@@ -546,7 +564,7 @@ def load_cifar10(*, n_train=None, n_test=None, directory=None, download=False):
         (row, column, then red, green, blue); labels (N,) int64 0-9.
     """
     archive_file = CIFAR10_FILES["archive"]
-    directory = Path(directory or data_dir())
+    directory = Path(directory) if directory else home_of(archive_file)
     if download:
         ensure(archive_file, directory, download=True)
     elif not (directory / archive_file.path).is_file():
@@ -566,7 +584,7 @@ def _main(argv):
         failures = 0
         for name, files in DATASETS.items():
             for remote in files.values():
-                path = data_dir() / remote.path
+                path = home_of(remote) / remote.path
                 if not remote.ships and not path.exists():
                     print(f"absent  {path}: not downloaded (optional: {download_command(name)})")
                     continue

@@ -29,6 +29,8 @@ GENERATED = [
     ("autograder/gradebook.db", "python3 -m dlfs release / grade (nbgrader's gradebook)"),
     ("autograder/grades.csv", "nbgrader export"),
     ("autograder/mathjax", "nbgrader generate_feedback (dlfs/feedback.py)"),
+    ("autograder/runtime", "python3 -m dlfs runtime (the learner runtime, dlfs/runtime.py)"),
+    ("autograder/runtime/*", "python3 -m dlfs runtime"),
     *((f"autograder/{name}", "python3 -m dlfs grade / nbgrader") for name in
       ("submitted", "autograded", "feedback", "solution", "reports", "verdicts", "reference")),
     *((f"autograder/{name}/*", "python3 -m dlfs grade / nbgrader") for name in
