@@ -44,6 +44,8 @@ c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPre
 # Releasing chapter k hands out the earlier chapters' solutions (its provided/): the release step (nbgrader
 # release_assignment, the Formgrader's release button) warns while one of them is not yet due (dlfs/classroom.py).
 c.ExchangeFactory.release_assignment = "dlfs.classroom.ReleaseAssignment"
+# nbgrader export: a status column; chapters not yet released left out; no submission is "missing", not a 0.
+c.ExportApp.plugin_class = "dlfs.classroom.GradesExport"
 # ... names each score after its exercise (dlfs/templates/dlfs_feedback extends nbgrader's page) ...
 import nbgrader  # noqa: E402
 

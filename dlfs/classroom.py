@@ -1,5 +1,6 @@
-"""A classroom release that says when it would hand out solutions before they are due.
+"""nbgrader's classroom steps, made to say what happened: the release and the export.
 
+**The release.**
 Chapter k's release carries ``provided/``: the solved building blocks of the chapters before it
 (``dlfs/build.py``), so that chapter 06's learners get a working chapter-03 ``Affine``. Releasing chapter k
 to a class therefore hands out those chapters' solutions. That is fine once they are due, and a leak
@@ -11,13 +12,24 @@ Formgrader's release button both log, before copying, one warning per earlier ch
 (nbgrader's ``duedate`` in the gradebook) has not passed, and one line for each that has no due date.
 The release itself goes ahead: whether to hand out early is the instructor's decision (e.g. a chapter
 whose due date is tomorrow morning).
+
+**The export.** Stock ``nbgrader export`` lists every assignment of the gradebook for every student and
+writes 0 where there is no submission, so a chapter not yet released and a learner who did not hand
+in both read as a 0. :class:`GradesExport` (``nbgrader_config.py`` makes it the export plugin) writes
+nbgrader's columns plus ``status``, leaves out assignments that were neither released to the exchange nor
+submitted to, and gives a learner without a submission the status ``missing`` and no score. Where the
+grading command has reported on a chapter (``autograder/reports/NN_topic.csv``), the status is its word
+for that learner: ``ok``, ``flagged`` (look at the notes there), ``failed`` or ``missing``.
 """
 
+import csv
 import datetime
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.exchange.default import ExchangeReleaseAssignment
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.exchange.default import Exchange, ExchangeReleaseAssignment
+from nbgrader.plugins import CsvExportPlugin
 
 from dlfs.build import chapters, topic
 
@@ -78,3 +90,63 @@ class ReleaseAssignment(ExchangeReleaseAssignment):
                           f"which has no due date in the gradebook: set one (nbgrader db assignment add {chapter} "
                           f"--duedate=...) and releasing {release.name} warns while {chapter} is open.")
         super().copy_files()
+
+
+EXPORT_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email", "raw_score",
+                  "late_submission_penalty", "score", "max_score", "status"]
+
+
+def report_statuses(course_root, assignment):
+    """student -> status from the grading command's report of ``assignment`` ({} when there is none)."""
+    report = Path(course_root) / "autograder" / "reports" / f"{assignment}.csv"
+    if not report.is_file():
+        return {}
+    with open(report, newline="") as f:
+        return {row["student_id"]: row["status"] for row in csv.DictReader(f)}
+
+
+class GradesExport(CsvExportPlugin):
+    """nbgrader's CSV export with a status column; unreleased assignments left out, missing work not a 0."""
+
+    def released(self, gradebook, assignment):
+        """Whether ``assignment`` went to the learners: it is in the exchange's outbound folder, or someone
+        submitted it."""
+        coursedir = CourseDirectory(config=self.config)
+        outbound = Path(Exchange(config=self.config, coursedir=coursedir).root) / coursedir.course_id / "outbound"
+        return (outbound / assignment.name).is_dir() or assignment.num_submissions > 0
+
+    def rows(self, gradebook):
+        """One dict of EXPORT_COLUMNS per (released assignment, student)."""
+        root = CourseDirectory(config=self.config).root
+        for assignment in gradebook.assignments:
+            if self.assignment and assignment.name not in map(str, self.assignment):
+                continue
+            if not self.released(gradebook, assignment):
+                self.log.info("%s is not released yet: not exported", assignment.name)
+                continue
+            statuses = report_statuses(root, assignment.name)
+            for student in gradebook.students:
+                if self.student and student.id not in map(str, self.student):
+                    continue
+                row = dict(assignment=assignment.name, duedate=assignment.duedate or "", student_id=student.id,
+                           last_name=student.last_name or "", first_name=student.first_name or "",
+                           email=student.email or "", max_score=assignment.max_score)
+                try:
+                    submission = gradebook.find_submission(assignment.name, student.id)
+                except MissingEntry:
+                    row.update(timestamp="", raw_score="", late_submission_penalty="", score="",
+                               status=statuses.get(student.id, "missing"))
+                else:
+                    penalty = submission.late_submission_penalty or 0.0
+                    row.update(timestamp=submission.timestamp or "", raw_score=submission.score,
+                               late_submission_penalty=penalty, score=max(0.0, submission.score - penalty),
+                               status=statuses.get(student.id, "graded"))
+                yield row
+
+    def export(self, gradebook):
+        destination = self.to or "grades.csv"
+        self.log.info("Exporting grades to %s", destination)
+        with open(destination, "w", newline="") as f:
+            writer = csv.DictWriter(f, EXPORT_COLUMNS)
+            writer.writeheader()
+            writer.writerows(self.rows(gradebook))

@@ -1,8 +1,11 @@
 """The classroom release (dlfs/classroom.py): releasing a chapter warns while an earlier chapter whose solutions its
 provided/ hands out is not yet due, through nbgrader's own release_assignment."""
 
+import csv
 import datetime
 import shutil
+
+from nbgrader.api import Gradebook
 
 from course import Course
 from dlfs.build import chapters
@@ -51,3 +54,31 @@ def test_nbgrader_release_assignment_warns_and_still_releases(built_course, tmp_
     for chapter in undated:               # 01, 04, 05: in provided/, no due date
         assert f"hands out the solutions of {chapter}" in log and "has no due date" in log
     assert (exchange / "dlfs" / "outbound" / "06_cnn" / "06_cnn.ipynb").is_file()
+
+
+def test_the_export_leaves_out_unreleased_chapters_and_tells_missing_work_from_a_zero(built_course, tmp_path):
+    course = Course(tmp_path / "course")
+    shutil.copytree(built_course.root, course.root)
+    exchange = tmp_path / "exchange"
+    (exchange / "dlfs" / "outbound" / "03_mlp").mkdir(parents=True)            # released, nobody handed in yet
+    with Gradebook(f"sqlite:///{course.root / 'autograder' / 'gradebook.db'}", course_id="dlfs") as gradebook:
+        for student in ("ada", "bob"):
+            gradebook.add_student(student)
+        for chapter in ("01_linear_regression", "02_softmax", "03_mlp"):
+            gradebook.update_or_create_assignment(chapter)
+        gradebook.add_submission("01_linear_regression", "ada")                  # handed in, scored 0
+    report = course.root / "autograder" / "reports"
+    report.mkdir(parents=True, exist_ok=True)
+    (report / "01_linear_regression.csv").write_text("student_id,score,max_score,status,notes\n"
+                                                     "ada,0,10,flagged,test cells edited\nbob,0,10,missing,\n")
+    grades = tmp_path / "grades.csv"
+    course.nbgrader("export", f"--to={grades}", f"--Exchange.root={exchange}")
+    with open(grades, newline="") as f:
+        rows = {(row["assignment"], row["student_id"]): row for row in csv.DictReader(f)}
+    assert sorted(rows) == [("01_linear_regression", "ada"), ("01_linear_regression", "bob"),
+                            ("03_mlp", "ada"), ("03_mlp", "bob")]              # 02 was never released: not listed
+    assert (rows[("01_linear_regression", "ada")]["score"], rows[("01_linear_regression", "ada")]["status"]) == \
+        ("0.0", "flagged")                                                      # a real 0, with the report's word
+    assert (rows[("01_linear_regression", "bob")]["score"], rows[("01_linear_regression", "bob")]["status"]) == \
+        ("", "missing")                                                         # nothing handed in: not a 0
+    assert (rows[("03_mlp", "ada")]["score"], rows[("03_mlp", "ada")]["status"]) == ("", "missing")
