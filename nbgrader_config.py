@@ -46,6 +46,14 @@ c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPre
 c.ExchangeFactory.release_assignment = "dlfs.classroom.ReleaseAssignment"
 # nbgrader export: a status column; chapters not yet released left out; no submission is "missing", not a 0.
 c.ExportApp.plugin_class = "dlfs.classroom.GradesExport"
+# Stock autograde: no "checksum has changed" warning for an untouched test cell (nbgrader issue 1961), only for a
+# cell a learner changed (dlfs/classroom.py).
+from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteKernelspec  # noqa: E402
+
+from dlfs.classroom import OverwriteCells  # noqa: E402
+
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
+                                      CheckCellMetadata]
 # ... names each score after its exercise (dlfs/templates/dlfs_feedback extends nbgrader's page) ...
 import nbgrader  # noqa: E402
 

@@ -20,12 +20,20 @@ nbgrader's columns plus ``status``, leaves out assignments that were neither rel
 submitted to, and gives a learner without a submission the status ``missing`` and no score. Where the
 grading command has reported on a chapter (``autograder/reports/NN_topic.csv``), the status is its word
 for that learner: ``ok``, ``flagged`` (look at the notes there), ``failed`` or ``missing``.
+
+**Autograding** (stock ``nbgrader autograde``, for submissions you trust) warned "Attribute 'checksum'
+for cell test_... has changed!" for every test cell with hidden tests of an untouched submission: the
+gradebook keeps the checksum of the source cell, hidden tests included, and the learner's copy has
+them removed (nbgrader issue 1961). :class:`OverwriteCells` compares a test cell with its released
+version instead, so the warning is left for a cell a learner really changed.
 """
 
+import copy
 import csv
 import datetime
 from pathlib import Path
 
+from nbgrader import preprocessors, utils
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.exchange.default import Exchange, ExchangeReleaseAssignment
@@ -150,3 +158,34 @@ class GradesExport(CsvExportPlugin):
             writer = csv.DictWriter(f, EXPORT_COLUMNS)
             writer.writeheader()
             writer.writerows(self.rows(gradebook))
+
+
+class OverwriteCells(preprocessors.OverwriteCells):
+    """nbgrader's OverwriteCells, without the false alarm on untouched test cells (nbgrader issue 1961)."""
+
+    _released_checksum = None
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        self._released_checksum = self.released_checksum(cell)
+        return super().preprocess_cell(cell, resources, cell_index)
+
+    def released_checksum(self, cell):
+        """The checksum of ``cell`` as the release had it: its source cell with the hidden tests removed (None for
+        a cell the gradebook does not know)."""
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id is None or "checksum" not in cell.metadata.get("nbgrader", {}):
+            return None
+        try:
+            source_cell = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
+        except MissingEntry:
+            return None
+        released = copy.deepcopy(cell)
+        released.source = source_cell.source
+        preprocessors.ClearHiddenTests().preprocess_cell(released, {}, 0)
+        return utils.compute_checksum(released)
+
+    def report_change(self, name, attr, old, new):
+        if attr == "checksum" and new == self._released_checksum:
+            self.log.debug("Cell %s is as released (its hidden tests are put back)", name)
+            return
+        super().report_change(name, attr, old, new)

@@ -1,5 +1,7 @@
-"""The classroom release (dlfs/classroom.py): releasing a chapter warns while an earlier chapter whose solutions its
-provided/ hands out is not yet due, through nbgrader's own release_assignment."""
+"""nbgrader's classroom steps as the course configures them (dlfs/classroom.py), driven through nbgrader's own commands:
+the release warns while an earlier chapter whose solutions its provided/ hands out is not yet due; the export leaves out
+unreleased chapters and tells missing work from a 0; stock autograde warns of a changed test cell only when a learner
+changed it."""
 
 import csv
 import datetime
@@ -82,3 +84,21 @@ def test_the_export_leaves_out_unreleased_chapters_and_tells_missing_work_from_a
     assert (rows[("01_linear_regression", "bob")]["score"], rows[("01_linear_regression", "bob")]["status"]) == \
         ("", "missing")                                                         # nothing handed in: not a 0
     assert (rows[("03_mlp", "ada")]["score"], rows[("03_mlp", "ada")]["status"]) == ("", "missing")
+
+
+def test_stock_autograde_warns_of_changed_test_cells_only_when_a_learner_changed_one(built_course, tmp_path):
+    course = Course(tmp_path / "course")
+    shutil.copytree(built_course.root, course.root)
+    chapter = "01_linear_regression"
+    release = course.release(chapter)
+    course.submit("ada", chapter, release)                               # untouched
+    edited = course.release(chapter)
+    for cell in edited.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_mse_loss":
+            cell.source = "pass  # the visible tests deleted\n"
+    course.submit("bob", chapter, edited)
+    logs = {student: course.nbgrader("autograde", chapter, f"--student={student}", "--create") for student in ("ada", "bob")}
+    changed = {student: [line for line in (done.stdout + done.stderr).splitlines() if "has changed" in line]
+               for student, done in logs.items()}
+    assert changed["ada"] == []                      # hidden tests put back into an untouched cell: no alarm
+    assert len(changed["bob"]) == 1 and "Attribute 'checksum' for cell test_mse_loss has changed" in changed["bob"][0]
