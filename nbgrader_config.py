@@ -54,6 +54,14 @@ from dlfs.classroom import OverwriteCells  # noqa: E402
 
 c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
                                       CheckCellMetadata]
+# nbgrader's API makes SQLAlchemy warn "Object of type <SubmittedAssignment> not in session" whenever it creates a
+# submission (autograde of a new learner): it says nothing about the grades, so it is silenced in every nbgrader
+# command, as dlfs/judge/gradebook.py does for the grading command.
+import warnings  # noqa: E402
+
+from sqlalchemy.exc import SAWarning  # noqa: E402
+
+warnings.filterwarnings("ignore", category=SAWarning, message=".*not in session.*")
 # ... names each score after its exercise (dlfs/templates/dlfs_feedback extends nbgrader's page) ...
 import nbgrader  # noqa: E402
 
