@@ -18,6 +18,8 @@ and, for contributors and instructors:
                             # per chapter: exercises attempted, visible tests passing (dlfs/progress.py)
     python3 -m dlfs runtime # the learner runtime for a class: a wheel of the support modules and the shipped
                             # datasets, no solution and no grader (dlfs/runtime.py)
+    python3 -m dlfs class-env DIR [--python PY] [--exchange DIR] [--course-id ID]
+                            # the environment a class's learners run, for a shared server (dlfs/classenv.py)
 
 Run from any folder of the course with any Python >= 3.11: the first command, run from the root, registers
 the course with that Python (dlfs/launcher.py), and links notebooks/, workspace/ and workspace/NN_topic/
@@ -207,7 +209,7 @@ def main(argv):
         return reset_command(argv[1:])
     if argv == ["progress"]:
         return progress.main()
-    takes_arguments = {"grade", "check", "start"}
+    takes_arguments = {"grade", "check", "start", "class-env"}
     if not argv or argv[0] not in {"test", "install", "release", "runtime"} | takes_arguments \
             or (argv[0] not in takes_arguments and len(argv) != 1):
         print(USAGE)
@@ -236,6 +238,8 @@ def main(argv):
         return _run_in_venv(["-m", "pytest", "tests"])
     if command == "runtime":
         return _run_in_venv(["-m", "dlfs.runtime"])
+    if command == "class-env":
+        return _run_in_venv(["-m", "dlfs.classenv", *argv[1:]])
     if command in takes_arguments:     # (it runs at the root: a notebook path is made absolute first)
         arguments = [str(Path(a).resolve()) if a.endswith(".ipynb") else a for a in argv[1:]]
         return _run_in_venv(["-m", f"dlfs.judge.{command}", *arguments])

@@ -44,14 +44,20 @@ def version(root=ROOT):
     return tomllib.loads((Path(root) / "pyproject.toml").read_text())["project"]["version"]
 
 
-def requirements(root=ROOT):
-    """The Requires-Dist lines of the runtime: the REQUIREMENTS as requirements.txt pins them."""
+def pinned(root=ROOT):
+    """{package name (lower case): its line in requirements.txt} for every package requirements.txt pins."""
     pins = {}
     for line in (Path(root) / "requirements.txt").read_text().splitlines():
         line = line.split("#")[0].strip()
         name = re.match(r"[A-Za-z0-9_.-]+", line)
         if name:
             pins[name.group().lower()] = line
+    return pins
+
+
+def requirements(root=ROOT):
+    """The Requires-Dist lines of the runtime: the REQUIREMENTS as requirements.txt pins them."""
+    pins = pinned(root)
     missing = [name for name in REQUIREMENTS if name not in pins]
     if missing:
         raise SystemExit(f"requirements.txt does not pin {', '.join(missing)}, which the learner runtime needs")

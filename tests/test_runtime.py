@@ -154,7 +154,10 @@ def test_the_runtime_command_writes_the_wheel_and_says_how_to_install_it(tmp_pat
     assert f"pip install {wheel}" in done.stdout and "no grader" in done.stdout
 
 
-def test_python3_m_dlfs_runtime_runs_the_builder_in_the_course_environment(monkeypatch):
+@pytest.mark.parametrize("argv, expected", [(["runtime"], ["-m", "dlfs.runtime"]),
+                                            (["class-env", "/opt/class", "--exchange", "/srv/x"],
+                                             ["-m", "dlfs.classenv", "/opt/class", "--exchange", "/srv/x"])])
+def test_python3_m_dlfs_runs_the_class_builders_in_the_course_environment(monkeypatch, argv, expected):
     import dlfs.__main__ as commands
 
     ran = []
@@ -163,5 +166,5 @@ def test_python3_m_dlfs_runtime_runs_the_builder_in_the_course_environment(monke
     monkeypatch.setattr(commands.launcher, "should_hand_over", lambda root: None)
     monkeypatch.setattr(commands.launcher, "register", lambda root: None)
     monkeypatch.setattr(commands, "link_package_everywhere", lambda: None)
-    assert commands.main(["runtime"]) == 0
-    assert ran == [["-m", "dlfs.runtime"]]
+    assert commands.main(argv) == 0
+    assert ran == [expected]
