@@ -6,6 +6,7 @@
     autograder/autograded/...     autograded copies                           (ignored by git)
     autograder/feedback/...       feedback HTML                               (ignored by git)
     autograder/gradebook.db       the SQLite gradebook                        (ignored by git)
+    autograder/class.json         a class's course id and exchange (python3 -m dlfs class-env; CLASSROOM.md)
 """
 
 import os
@@ -23,6 +24,16 @@ c.CourseDirectory.autograded_directory = os.path.join("autograder", "autograded"
 c.CourseDirectory.feedback_directory = os.path.join("autograder", "feedback")
 c.CourseDirectory.solution_directory = os.path.join("autograder", "solution")
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(here, "autograder", "gradebook.db")
+# A class on a shared server: `python3 -m dlfs class-env` keeps the course id and exchange folder it gave the
+# learners' environment in autograder/class.json, so that release, collect and feedback use the same (CLASSROOM.md).
+CLASS_SETTINGS = os.path.join(here, "autograder", "class.json")
+if os.path.exists(CLASS_SETTINGS):
+    import json
+
+    with open(CLASS_SETTINGS) as settings:
+        settings = json.load(settings)
+    c.CourseDirectory.course_id = settings["course_id"]
+    c.Exchange.root = settings["exchange"]
 # The text sources (*.pct.py) stay out of the release and of the autograded copies.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.pct.py"]
 

@@ -15,10 +15,15 @@ instructor builds and every user must be able to execute. This builds it:
    course list — so learners see only the Assignments panel and Validate;
 4. ``etc/jupyter/nbgrader_config.py`` inside it, which every nbgrader command run from it reads: the
    course id and the exchange folder;
-5. every file readable (and every folder and program executable) by every user.
+5. every file readable (and every folder and program executable) by every user;
+6. the same course id and exchange for the instructor's nbgrader commands, in ``autograder/class.json``,
+   which the course's ``nbgrader_config.py`` reads: both sides of the exchange agree by construction.
+
+CLASSROOM.md is the deployment guide that uses it, step by step.
 """
 
 import argparse
+import json
 import os
 import stat
 import subprocess
@@ -63,10 +68,16 @@ def learner_requirements(root=ROOT):
     return [pins.get(name, name) for name in LEARNER_PACKAGES]
 
 
+def class_settings_file(root=ROOT):
+    """Where the class's course id and exchange are kept for the instructor's nbgrader commands."""
+    return Path(root) / "autograder" / "class.json"
+
+
 def build(target, python="/usr/bin/python3", exchange="/srv/nbgrader/exchange", course_id="dlfs", root=ROOT,
-          log=print, wheel_dir=None):
+          log=print, wheel_dir=None, settings_file=None):
     """Build the class environment at ``target`` (see the module docstring); returns its Python. The learner
-    runtime's wheel is written to ``wheel_dir`` (default autograder/runtime/)."""
+    runtime's wheel is written to ``wheel_dir`` (default autograder/runtime/), the class settings to
+    ``settings_file`` (default autograder/class.json)."""
     target = Path(target).resolve()
     private = not_executable_by_all(python)
     if private is not None:
@@ -90,6 +101,9 @@ def build(target, python="/usr/bin/python3", exchange="/srv/nbgrader/exchange", 
     config = target / "etc" / "jupyter" / "nbgrader_config.py"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(NBGRADER_CONFIG.format(course_id=course_id, exchange=str(exchange)))
+    settings_file = Path(settings_file or class_settings_file(root))
+    settings_file.parent.mkdir(parents=True, exist_ok=True)
+    settings_file.write_text(json.dumps({"course_id": course_id, "exchange": str(exchange)}, indent=1) + "\n")
     for folder, _, files in os.walk(target):
         for path in [Path(folder), *(Path(folder) / name for name in files)]:
             if not path.is_symlink():
@@ -97,7 +111,8 @@ def build(target, python="/usr/bin/python3", exchange="/srv/nbgrader/exchange", 
                 path.chmod(mode | stat.S_IROTH | stat.S_IRGRP | (stat.S_IXOTH | stat.S_IXGRP
                                                                    if mode & stat.S_IXUSR else 0))
     log(f"[class-env] done: learners start `{jupyter} lab`; nbgrader there uses course {course_id!r} and the "
-        f"exchange {exchange}, without the Formgrader and Create assignment")
+        f"exchange {exchange}, without the Formgrader and Create assignment; your nbgrader commands in the course use "
+        f"the same course id and exchange ({settings_file})")
     return env_python
 
 

@@ -63,7 +63,8 @@ class Course:
         directory = self.root / "autograder" / "submitted" / student / chapter
         directory.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, directory / (filename or f"{chapter}.ipynb"))
-        (directory / "timestamp.txt").write_text("2026-11-23 12:00:00.000000 UTC")
+        (directory / "timestamp.txt").write_text("2026-11-23 12:00:00.000000 UTC")   # as nbgrader collect leaves them
+        (directory / "submission_secret.txt").write_text(f"{student}-{chapter}-secret")
 
     def feedback_html(self, chapter, student):
         return self.root / "autograder" / "feedback" / student / chapter / f"{chapter}.html"

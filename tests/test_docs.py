@@ -11,7 +11,7 @@ import pytest
 
 from course import REPO
 
-DOCS = sorted({REPO / "README.md", *(p for p in REPO.glob("*/README.md") if not p.parent.name.startswith("."))})
+DOCS = sorted({REPO / "README.md", REPO / "CLASSROOM.md", *(p for p in REPO.glob("*/README.md") if not p.parent.name.startswith("."))})
 SOURCES = sorted(REPO.glob("solutions/*/*.pct.py"))
 
 # Made by the course's commands, so absent from a clone: (pattern, what makes it).
@@ -29,6 +29,7 @@ GENERATED = [
     ("autograder/gradebook.db", "python3 -m dlfs release / grade (nbgrader's gradebook)"),
     ("autograder/grades.csv", "nbgrader export"),
     ("autograder/mathjax", "nbgrader generate_feedback (dlfs/feedback.py)"),
+    ("autograder/class.json", "python3 -m dlfs class-env (the class's course id and exchange, dlfs/classenv.py)"),
     ("autograder/runtime", "python3 -m dlfs runtime (the learner runtime, dlfs/runtime.py)"),
     ("autograder/runtime/*", "python3 -m dlfs runtime"),
     *((f"autograder/{name}", "python3 -m dlfs grade / nbgrader") for name in
@@ -37,7 +38,8 @@ GENERATED = [
       ("submitted", "autograded", "feedback", "solution", "reports", "verdicts", "reference")),
 ]
 # Files of other projects that the text names as theirs.
-ELSEWHERE = {"ch07/train_convnet.py": "the original book's repository (chapter 06's text quotes its run)"}
+ELSEWHERE = {"ch07/train_convnet.py": "the original book's repository (chapter 06's text quotes its run)",
+             "jupyterhub_config.py": "a JupyterHub's own configuration (CLASSROOM.md, On JupyterHub)"}
 # Placeholders the text uses in paths, and what they stand for.
 PLACEHOLDERS = [(re.compile(r"NN_topic"), "[0-9][0-9]_*"), (re.compile(r"\bNN\b|(?<=ch)NN"), "[0-9][0-9]"),
                 (re.compile(r"<[^>/]+>"), "*"), (re.compile(r"\bCHAPTER\b"), "*"), (re.compile(r"^k$"), "*"),

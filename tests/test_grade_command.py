@@ -76,6 +76,24 @@ def test_every_learner_gets_a_row_with_what_happened(graded_class):
     assert set(rows) >= {f"judge_{student}" for student in STUDENTS} | {"judge_absent"}
 
 
+def test_the_submission_secret_goes_with_the_autograded_notebook_so_feedback_can_be_released(graded_class, tmp_path):
+    """nbgrader release_feedback names each learner's feedback in the exchange by the secret nbgrader submit put in
+    the submission: it must reach the autograded folder (and is not flagged as an extra file)."""
+    course = graded_class[0]
+    autograder = course.root / "autograder"
+    kept = autograder / "autograded" / "judge_solver" / CHAPTER / "submission_secret.txt"
+    assert kept.read_text() == (autograder / "submitted" / "judge_solver" / CHAPTER / "submission_secret.txt").read_text()
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    try:
+        course.nbgrader("generate_feedback", CHAPTER, "--student=judge_solver")
+        course.nbgrader("release_feedback", CHAPTER, "--student=judge_solver", f"--Exchange.root={exchange}")
+    finally:
+        import shutil
+        shutil.rmtree(autograder / "feedback" / "judge_solver", ignore_errors=True)
+    assert len(list((exchange / "dlfs" / "feedback").glob("*.html"))) == 1
+
+
 def test_grading_twice_gives_the_same_report(graded_class):
     _, first, second, _ = graded_class
     assert first == second

@@ -25,7 +25,12 @@ def _environment_dependencies():
     lines = (REPO / "environment.yml").read_text().splitlines()
     start = lines.index("dependencies:")
     deps = [re.sub(r"^\s*-\s*", "", line).strip() for line in lines[start + 1:] if line.strip().startswith("-")]
-    return sorted(d for d in deps if not d.startswith(("python", "pip")))
+    return sorted(d for d in deps if not d.startswith(("python", "pip", "-e .")))
+
+
+def test_the_conda_environment_installs_the_course_itself():
+    """conda and Binder's repo2docker install the pip section from the repository's root: `-e .` is the course."""
+    assert "      - -e .\n" in (REPO / "environment.yml").read_text()
 
 
 def test_requirements_and_environment_list_the_same_ranges():

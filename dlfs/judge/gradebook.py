@@ -23,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 
-from dlfs.judge.submission import answer_cells, nbgrader_meta, test_cells
+from dlfs.judge.submission import EXCHANGE_FILES, answer_cells, nbgrader_meta, test_cells
 
 PASSED = "passed: every check of this test, visible and hidden, holds."
 
@@ -52,13 +52,15 @@ def autograded_notebook(release, answers, verdicts):
 
 
 def write_autograded(root, student, chapter, notebook, submitted_folder):
-    """Write the autograded notebook (and the submission's timestamp, which feedback shows)."""
+    """Write the autograded notebook, with the exchange's files of the submission: its timestamp, which feedback
+    shows, and its secret, by which nbgrader release_feedback names the learner's feedback in the exchange."""
     folder = Path(root) / "autograder" / "autograded" / student / chapter
     folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, folder / f"{chapter}.ipynb")
-    stamp = Path(submitted_folder) / "timestamp.txt" if submitted_folder else None
-    if stamp and stamp.is_file():
-        shutil.copyfile(stamp, folder / "timestamp.txt")
+    for name in EXCHANGE_FILES:
+        kept = Path(submitted_folder) / name if submitted_folder else None
+        if kept and kept.is_file():
+            shutil.copyfile(kept, folder / name)
     return folder
 
 

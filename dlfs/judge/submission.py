@@ -12,8 +12,11 @@ from pathlib import Path
 
 import nbformat
 
+# files nbgrader's exchange puts in a submission: when it was handed in, and the secret that names the
+# learner's feedback in the exchange (release_feedback needs it next to the feedback)
+EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
 # files nbgrader and JupyterLab leave next to a notebook, which say nothing about the learner
-HOUSEKEEPING = {".ipynb_checkpoints", "timestamp.txt"}
+HOUSEKEEPING = {".ipynb_checkpoints", *EXCHANGE_FILES}
 
 
 def nbgrader_meta(cell):
