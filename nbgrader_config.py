@@ -55,6 +55,8 @@ c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPre
 # Releasing chapter k hands out the earlier chapters' solutions (its provided/): the release step (nbgrader
 # release_assignment, the Formgrader's release button) warns while one of them is not yet due (dlfs/classroom.py).
 c.ExchangeFactory.release_assignment = "dlfs.classroom.ReleaseAssignment"
+# A submission handed in under another learner's name (nbgrader submit --student=bob) is not collected (dlfs/classroom.py).
+c.ExchangeFactory.collect = "dlfs.classroom.CollectAssignment"
 # nbgrader export: a status column; chapters not yet released left out; no submission is "missing", not a 0.
 c.ExportApp.plugin_class = "dlfs.classroom.GradesExport"
 # Stock autograde: no "checksum has changed" warning for an untouched test cell (nbgrader issue 1961), only for a

@@ -1,4 +1,4 @@
-"""nbgrader's classroom steps, made to say what happened: the release and the export.
+"""nbgrader's classroom steps, made to say what happened: the release, the collection and the export.
 
 **The release.**
 Chapter k's release carries ``provided/``: the solved building blocks of the chapters before it
@@ -12,6 +12,16 @@ Formgrader's release button both log, before copying, one warning per earlier ch
 (nbgrader's ``duedate`` in the gradebook) has not passed, and one line for each that has no due date.
 The release itself goes ahead: whether to hand out early is the instructor's decision (e.g. a chapter
 whose due date is tomorrow morning).
+
+**The collection.** ``nbgrader submit`` takes the student id from its ``--student`` option when given, so a
+learner can hand in under another learner's name: ``nbgrader submit 01_linear_regression --student=bob``. Stock
+``nbgrader collect`` warns ("cheating attempt?") and collects it anyway — and, being the latest, it replaces
+bob's own work. :class:`CollectAssignment` (``nbgrader_config.py`` makes it the collect plugin) refuses a
+submission whose folder in the exchange is owned by another learner than the one it names (the named learner is
+a user of the machine and does not own it, or its owner is another student of the class), logs who handed it
+in, and collects the named learner's latest genuine submission as usual. A submission owned by an account that
+is neither (one shared account for everyone, as in some container set-ups) cannot be told apart and is
+collected as nbgrader does; ``--ExchangeCollect.check_owner=False`` turns the check off.
 
 **The export.** Stock ``nbgrader export`` lists every assignment of the gradebook for every student and
 writes 0 where there is no submission, so a chapter not yet released and a learner who did not hand
@@ -31,12 +41,14 @@ version instead, so the warning is left for a cell a learner really changed.
 import copy
 import csv
 import datetime
+import os
+import pwd
 from pathlib import Path
 
 from nbgrader import preprocessors, utils
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.exchange.default import Exchange, ExchangeReleaseAssignment
+from nbgrader.exchange.default import Exchange, ExchangeCollect, ExchangeReleaseAssignment
 from nbgrader.plugins import CsvExportPlugin
 
 from dlfs.build import chapters, topic
@@ -102,6 +114,58 @@ class ReleaseAssignment(ExchangeReleaseAssignment):
 
 EXPORT_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email", "raw_score",
                   "late_submission_penalty", "score", "max_score", "status"]
+
+
+REFUSED = "(handed in under another learner's name)"   # the student id given to refused submissions' records
+
+
+def user_name(uid):
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
+def handed_in_by_another(path, student_id, students):
+    """The owner of submission folder ``path`` (a user name, or "uid N") when another learner handed it in under
+    ``student_id``'s name, else None. Another learner: the owner is not ``student_id``, and either
+    ``student_id`` is a user of this machine (who would own their own submission) or the owner is one of the
+    class's ``students``. A submission owned by an account that is neither (one shared account, as in some
+    container set-ups) cannot be told apart and is not refused."""
+    owner = os.stat(path).st_uid
+    try:
+        claimed_uid = pwd.getpwnam(student_id).pw_uid
+    except KeyError:
+        claimed_uid = None
+    if owner == claimed_uid:
+        return None
+    if claimed_uid is not None or user_name(owner) in students:
+        return user_name(owner)
+    return None
+
+
+class CollectAssignment(ExchangeCollect):
+    """nbgrader's collect, refusing a submission handed in under another learner's name (module docstring)."""
+
+    def _path_to_record(self, path):
+        record = super()._path_to_record(path)
+        owner = handed_in_by_another(path, record["username"], self._students()) if self.check_owner else None
+        if owner is not None:
+            self.log.error(f"Not collected: {os.path.basename(path)} is handed in under the name of "
+                           f"{record['username']} by {owner}, another user. {record['username']}'s own submissions "
+                           "are collected as usual.")
+            record["username"] = REFUSED
+        return record
+
+    def _students(self):
+        if not hasattr(self, "_student_ids"):
+            with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gradebook:
+                self._student_ids = {student.id for student in gradebook.students}
+        return self._student_ids
+
+    def init_src(self):
+        super().init_src()      # nbgrader's choice per learner: the latest (before the due date, if asked)
+        self.src_records = [record for record in self.src_records if record["username"] != REFUSED]
 
 
 def report_statuses(course_root, assignment):

@@ -3,6 +3,7 @@ the release warns while an earlier chapter whose solutions its provided/ hands o
 unreleased chapters and tells missing work from a 0; stock autograde warns of a changed test cell only when a learner
 changed it."""
 
+import os
 import csv
 import datetime
 import shutil
@@ -104,3 +105,18 @@ def test_stock_autograde_warns_of_changed_test_cells_only_when_a_learner_changed
         assert "SAWarning" not in done.stdout + done.stderr
     assert changed["ada"] == []                      # hidden tests put back into an untouched cell: no alarm
     assert len(changed["bob"]) == 1 and "Attribute 'checksum' for cell test_mse_loss has changed" in changed["bob"][0]
+
+
+def test_a_submission_is_refused_only_when_another_learner_owns_it(tmp_path):
+    """dlfs.classroom.handed_in_by_another, on a folder owned by this test's user (whose name is ``me``). The whole
+    collect step, with real learners' submissions: tests/test_classroom_round_trip.py."""
+    import pwd
+    from dlfs.classroom import handed_in_by_another
+    me = pwd.getpwuid(os.getuid()).pw_name
+    others = [user.pw_name for user in pwd.getpwall() if user.pw_uid != os.getuid()]
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    assert handed_in_by_another(folder, me, students=set()) is None                      # my own
+    assert handed_in_by_another(folder, others[0], students=set()) == me                 # a user who is not me
+    assert handed_in_by_another(folder, "no-such-user-x", students={me}) == me           # not a user; I am a student
+    assert handed_in_by_another(folder, "no-such-user-x", students={"someone"}) is None  # a shared account: can't tell

@@ -78,6 +78,7 @@ class Machine:
         self.root.chmod(0o755)
         self.tag = uuid.uuid4().hex[:6]
         self.users = []
+        self.said = []          # (user, commands, what they printed) of every step
 
     def add_user(self, role, home_mode=0o700):
         """A real user with a home folder of the given mode; returns its name."""
@@ -104,6 +105,7 @@ class Machine:
         done = subprocess.run([*as_user, "env", "-i", *(f"{k}={v}" for k, v in environment.items()),
                                "bash", "-euo", "pipefail", "-c", commands],
                               cwd=home, capture_output=True, text=True, timeout=900)
+        self.said.append((user, commands, done.stdout + done.stderr))
         if check:
             assert done.returncode == 0, (f"as {user}, the guide's step\n{commands}\nfailed ({done.returncode}):\n"
                                           f"{done.stdout[-3000:]}\n{done.stderr[-5000:]}")
@@ -187,9 +189,21 @@ def classroom():
                     if re.search(r"nbgrader\" submit", commands):
                         answer(machine.home(learner) / CHAPTER / f"{CHAPTER}.ipynb", kind, marker_of(learner), course)
                     machine.run(learner, commands, settings)
+                if re.search(r"nbgrader\" submit", commands):
+                    hand_in_under_other_names(machine, learners, absent, commands, settings)
         yield machine, settings, instructor, learners, absent, course
     finally:
         machine.remove()
+
+
+def hand_in_under_other_names(machine, learners, absent, submit, settings):
+    """The learner who did nothing submits their untouched notebook as the solver (after the solver did: the
+    latest submission is the one collected) and as the absent learner: nbgrader submit takes any --student."""
+    idle = next(name for name, kind in learners.items() if kind == "untouched")
+    for victim in (next(name for name, kind in learners.items() if kind == "solver"), absent):
+        as_victim = re.sub(r"(nbgrader\" submit \S+)", rf"\1 --student={victim}", submit)
+        assert as_victim != submit
+        machine.run(idle, as_victim, settings)
 
 
 def marker_of(learner):
@@ -218,6 +232,17 @@ def test_every_grade_is_exported_and_the_absent_learner_is_missing(classroom):
     assert {rows[name]["max_score"] for name in rows} == {str(float(AUTO_POINTS + WRITTEN_POINTS))}
     assert rows[absent]["status"] == "missing" and rows[absent]["score"] == ""
     assert {rows[name]["status"] for name in learners} == {"ok"}
+
+
+def test_submissions_under_another_learners_name_are_not_collected(classroom):
+    machine, settings, instructor, learners, absent, course = classroom
+    (collected,) = [said for user, commands, said in machine.said if "nbgrader collect" in commands]
+    idle = next(name for name, kind in learners.items() if kind == "untouched")
+    refused = re.findall(r"Not collected: (\S+)\+01_linear_regression\+.* by (\S+), another user", collected)
+    solver = next(name for name, kind in learners.items() if kind == "solver")
+    assert sorted(refused) == sorted([(solver, idle), (absent, idle)]), collected
+    assert not (course / "autograder" / "submitted" / absent).exists()
+    # (and the solver's grade is their own: test_every_grade_is_exported_and_the_absent_learner_is_missing)
 
 
 def test_the_grading_report_has_every_learner(classroom):
