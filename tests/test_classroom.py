@@ -3,9 +3,9 @@ the release warns while an earlier chapter whose solutions its provided/ hands o
 unreleased chapters and tells missing work from a 0; stock autograde warns of a changed test cell only when a learner
 changed it."""
 
-import os
 import csv
 import datetime
+import os
 import shutil
 
 from nbgrader.api import Gradebook
