@@ -7,27 +7,33 @@ removed afterwards); one more learner is on the class list but never hands anyth
 steps the test does what people do: the learners answer chapter 01 (one solves it, one makes one mistake, one
 hands in the release untouched) before they submit, and the instructor grades the written answers through
 nbgrader's API, as the Formgrader does, before generating feedback. Then it checks every grade, each learner's
-feedback, and what each learner can and cannot read.
+feedback, and what each learner can and cannot read. Last, the solver's JupyterLab, started from the class
+environment as the solver, is opened in headless Chromium: the Assignments panel lists the submitted chapter,
+the Formgrader, "Create assignment" and the course list are absent, and the solver's notebook runs without error.
 
 Needs root (to create users; CI runs as root), bubblewrap, git and the system Python's venv (.ci/run installs
 them). About two minutes: the instructor's course install, the release, the class environment, the grading.
 """
 
 import csv
-import json
 import os
 import pwd
 import re
+import secrets
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
+import urllib.request
 import uuid
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from course import REPO, solved, with_answer
+from course import REPO, free_port, solved, with_answer
+from test_browser import ERROR_OUTPUTS, RUN_ALL, chromium_path, open_lab, require_browser, retained
 from variants.ch01 import SINGLE_MISTAKE
 
 GUIDE = REPO / "CLASSROOM.md"
@@ -324,3 +330,75 @@ def test_the_learners_environment_has_no_instructor_tools_and_no_course(classroo
     labs = machine.run(learner, '"$CLASS_ENV/bin/jupyter" labextension list 2>&1', settings).stdout
     assert set(labs.partition("Disabled extensions:")[2].split()) == {
         "@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment", "@jupyter/nbgrader:course-list"}
+
+
+@pytest.fixture
+def learners_lab(classroom):
+    """The solver's JupyterLab, started from the class environment as the solver (what the JupyterHub spawner or
+    the learner runs: `$CLASS_ENV/bin/jupyter lab`), on a free port with a token; yields (url, log path)."""
+    require_browser()
+    machine, settings, instructor, learners, absent, course = classroom
+    solver = next(name for name, kind in learners.items() if kind == "solver")
+    port, token = free_port(), secrets.token_hex(16)
+    log = machine.root / "solver-lab.log"
+    environment = {"PATH": SYSTEM_PATH, "HOME": str(machine.home(solver)), "USER": solver, "LOGNAME": solver,
+                   "LANG": "C.UTF-8"}
+    with open(log, "w") as output:
+        server = subprocess.Popen(["runuser", "-u", solver, "--", "env", "-i",
+                                   *(f"{k}={v}" for k, v in environment.items()),
+                                   f"{settings['CLASS_ENV']}/bin/jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
+                                   f"--port={port}", f"--ServerApp.token={token}",
+                                   "--LabApp.expose_app_in_browser=True"],
+                                  cwd=machine.home(solver), stdout=output, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}/lab?token={token}"
+        deadline = time.monotonic() + 90
+        while True:
+            assert server.poll() is None, f"the learner's JupyterLab exited:\n{log.read_text()[-3000:]}"
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, f"the learner's JupyterLab did not start:\n{log.read_text()[-3000:]}"
+                time.sleep(0.5)
+        yield url, log
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def test_a_learner_in_jupyterlab_has_the_assignments_panel_and_no_instructor_tools(learners_lab):
+    from playwright.sync_api import sync_playwright
+
+    url, log = learners_lab
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(60_000)
+            open_lab(page, url)
+            commands = page.evaluate("""(ids) => ids.map(id => window.jupyterapp.commands.hasCommand(id))""",
+                                     ["nbgrader:open-assignment-list", "nbgrader:open-formgrader",
+                                      "nbgrader:open-create-assignment", "nbgrader:open-course-list"])
+            assert commands == [True, False, False, False], commands
+            page.evaluate(retained("() => window.jupyterapp.commands.execute('nbgrader:open-assignment-list')"))
+            # the panel lists the chapter the learner fetched and submitted, from the class's exchange
+            page.wait_for_function(f"""() => document.body.innerText.includes('Submitted assignments')
+                && document.body.innerText.includes({CHAPTER!r})""", polling=500)
+            page.screenshot(path=str(log.with_suffix(".png")))
+            panel = page.evaluate(retained(RUN_ALL), [f"{CHAPTER}/{CHAPTER}.ipynb", 120])
+            assert panel
+            assert page.evaluate(ERROR_OUTPUTS) == [], "the solver's notebook shows an error in the learner's lab"
+            # nbgrader's Validate button sits in the notebook's toolbar (a widget extension, not a command)
+            toolbar = page.locator(f"#{panel} .jp-NotebookPanel-toolbar").inner_text()
+            assert "Validate" in toolbar, toolbar
+            page.screenshot(path=str(log.with_name("solver-notebook.png")))
+        finally:
+            browser.close()
+    logged = log.read_text()
+    assert "is not a subdirectory" not in logged and "Traceback" not in logged, logged[-3000:]
