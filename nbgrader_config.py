@@ -26,14 +26,13 @@ c.CourseDirectory.solution_directory = os.path.join("autograder", "solution")
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(here, "autograder", "gradebook.db")
 # A class on a shared server: `python3 -m dlfs class-env` keeps the course id and exchange folder it gave the
 # learners' environment in autograder/class.json, so that release, collect and feedback use the same (CLASSROOM.md).
-CLASS_SETTINGS = os.path.join(here, "autograder", "class.json")
-if os.path.exists(CLASS_SETTINGS):
-    import json
+sys.path.insert(0, here)
+from dlfs.classenv import class_settings  # noqa: E402
 
-    with open(CLASS_SETTINGS) as settings:
-        settings = json.load(settings)
-    c.CourseDirectory.course_id = settings["course_id"]
-    c.Exchange.root = settings["exchange"]
+CLASS = class_settings(here)
+if CLASS is not None:
+    c.CourseDirectory.course_id = CLASS["course_id"]
+    c.Exchange.root = CLASS["exchange"]
 # The text sources (*.pct.py) stay out of the release and of the autograded copies.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.pct.py"]
 
@@ -44,7 +43,6 @@ c.Execute.timeout = 60  # nbgrader's ExecutePreprocessor
 c.Execute.store_widget_state = False
 
 # Feedback HTML must not show the hidden tests (stock nbgrader would): see dlfs/feedback.py.
-sys.path.insert(0, here)
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 

@@ -73,6 +73,12 @@ def class_settings_file(root=ROOT):
     return Path(root) / "autograder" / "class.json"
 
 
+def class_settings(root=ROOT):
+    """{"course_id", "exchange"} that class-env gave the learners' environment, or None before it ran."""
+    path = class_settings_file(root)
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
 def build(target, python="/usr/bin/python3", exchange="/srv/nbgrader/exchange", course_id="dlfs", root=ROOT,
           log=print, wheel_dir=None, settings_file=None):
     """Build the class environment at ``target`` (see the module docstring); returns its Python. The learner
