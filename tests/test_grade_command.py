@@ -1,8 +1,12 @@
 """`python3 -m dlfs grade`: a class of chapter-01 submissions graded in sandboxes, with a report that
 says what happened to each learner (issue 10)."""
 
+import contextlib
 import io
+import json
 import os
+import re
+import time
 
 import nbformat
 import pytest
@@ -55,9 +59,11 @@ def _graded(course):
         gradebook.update_or_create_student("judge_absent")
     solver_file = course.root / "autograder" / "submitted" / "judge_solver" / CHAPTER / f"{CHAPTER}.ipynb"
     before = solver_file.read_bytes()
-    first = grade(course.root, CHAPTER, timeout=30, out=io.StringIO())
-    second = grade(course.root, CHAPTER, timeout=30, out=io.StringIO())
+    printed, printed_again = io.StringIO(), io.StringIO()
+    first = grade(course.root, CHAPTER, timeout=30, out=printed)
+    second = grade(course.root, CHAPTER, timeout=30, out=printed_again)
     assert solver_file.read_bytes() == before
+    _graded.printed = printed.getvalue(), printed_again.getvalue()
     yield course, {row[0]: row for row in first}, {row[0]: row for row in second}, sum(auto_points(source).values())
 
 
@@ -92,6 +98,114 @@ def test_the_submission_secret_goes_with_the_autograded_notebook_so_feedback_can
         import shutil
         shutil.rmtree(autograder / "feedback" / "judge_solver", ignore_errors=True)
     assert len(list((exchange / "dlfs" / "feedback").glob("*.html"))) == 1
+
+
+PROGRESS = re.compile(r"\[(\d+)/(\d+) graded in [\d.]+ s, (\d+) failed, about \d+ (?:s|min) left\]$")
+
+
+def progress_lines(printed):
+    return [line for line in printed.splitlines() if PROGRESS.search(line)]
+
+
+def test_progress_shows_as_each_learner_is_graded_and_a_rerun_keeps_unchanged_grades(graded_class):
+    first, again = _graded.printed
+    graded = progress_lines(first)
+    readable = [f"judge_{s}" for s in STUDENTS if s != "corrupt"]      # (an unreadable notebook is not a task)
+    assert sorted(line.split(":")[0] for line in graded) == sorted(readable)
+    assert [PROGRESS.search(line).groups() for line in graded] == \
+        [(str(k), str(len(readable)), "0") for k in range(1, len(readable) + 1)]
+    assert re.search(r"grading 5 submission\(s\) on \d+ local workers", first)
+    kept = [line.split(":")[0] for line in again.splitlines() if line.endswith("(unchanged since graded: kept)")]
+    assert sorted(kept) == sorted(f"judge_{s}" for s in STUDENTS) and not progress_lines(again)
+
+
+def test_the_same_submissions_get_the_same_grades_on_one_worker_as_on_two(graded_class):
+    course, rows, _, _ = graded_class
+    students = ["judge_one_mistake", "judge_shadower", "judge_solver"]
+    alone = grade(course.root, CHAPTER, timeout=30, students=students, workers=1, out=io.StringIO())
+    assert {row[0]: row for row in alone} == {s: rows[s] for s in students}
+
+
+def test_a_changed_submission_is_graded_again_and_only_it(graded_class):
+    course, rows, _, _ = graded_class
+    folder = course.root / "autograder" / "submitted" / "judge_one_mistake" / CHAPTER
+    original = (folder / f"{CHAPTER}.ipynb").read_bytes()
+    good = nbformat.read(course.root / "autograder" / "submitted" / "judge_solver" / CHAPTER / f"{CHAPTER}.ipynb",
+                         as_version=4)
+    try:
+        nbformat.write(good, folder / f"{CHAPTER}.ipynb")          # the learner handed in again, corrected
+        printed = io.StringIO()
+        report = {row[0]: row for row in grade(course.root, CHAPTER, timeout=30, out=printed)}
+        assert report["judge_one_mistake"][1:4] == rows["judge_solver"][1:4]
+        assert [line.split(":")[0] for line in progress_lines(printed.getvalue())] == \
+            ["judge_one_mistake"]
+    finally:
+        (folder / f"{CHAPTER}.ipynb").write_bytes(original)
+        grade(course.root, CHAPTER, timeout=30, students=["judge_one_mistake"], out=io.StringIO())
+
+
+SLEEPER = "import time\n\ndef mse_loss(y_pred, y):\n    time.sleep(60)\n    return float(((y_pred - y) ** 2).mean())\n"
+
+
+@pytest.fixture
+def sleeper(graded_class):
+    """A learner whose mse_loss takes a minute per call (each cell may take 120 s)."""
+    course = graded_class[0]
+    solved_notebook = nbformat.read(course.root / "autograder" / "submitted" / "judge_solver" / CHAPTER /
+                                    f"{CHAPTER}.ipynb", as_version=4)
+    course.submit("judge_sleeper", CHAPTER, with_answer(solved_notebook, "mse_loss", SLEEPER))
+    yield course
+    import shutil
+    from nbgrader.api import Gradebook, MissingEntry
+    for folder in ("submitted", "autograded", "verdicts"):
+        shutil.rmtree(course.root / "autograder" / folder / "judge_sleeper", ignore_errors=True)
+    with Gradebook(f"sqlite:///{course.root / 'autograder' / 'gradebook.db'}") as gradebook, \
+            contextlib.suppress(MissingEntry):
+        gradebook.remove_student("judge_sleeper")
+    report = course.root / "autograder" / "reports" / f"{CHAPTER}.csv"
+    report.write_text("".join(line for line in report.read_text().splitlines(keepends=True)
+                              if not line.startswith("judge_sleeper,")))
+
+
+def test_a_grading_over_its_time_limit_is_stopped_and_reported_and_the_others_are_graded(sleeper, graded_class):
+    course, rows = sleeper, graded_class[1]
+    report = {row[0]: row for row in grade(course.root, CHAPTER, timeout=120, time_limit=5,
+                                           students=["judge_sleeper", "judge_solver"], out=io.StringIO())}
+    assert report["judge_sleeper"][3] == "failed" and "time limit (5 s)" in report["judge_sleeper"][4]
+    assert report["judge_solver"][1:4] == rows["judge_solver"][1:4]
+    assert "nothing was recorded" in report["judge_sleeper"][4]
+    assert not (course.root / "autograder" / "verdicts" / "judge_sleeper").exists()
+
+
+def test_a_worker_that_dies_while_grading_fails_only_that_learner_on_an_existing_cluster(sleeper, graded_class):
+    """An existing cluster (--scheduler): the worker grading the sleeper is killed; the sleeper is reported as failed,
+    the solver graded, and a rerun of the sleeper grades it again (it is not kept as graded)."""
+    import threading
+    import dask
+    from distributed import Client, LocalCluster
+    from dlfs.judge.cluster import LOCAL_SETTINGS
+    course, rows = sleeper, graded_class[1]
+    with dask.config.set(LOCAL_SETTINGS), LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) \
+            as existing, Client(existing) as watcher:
+        def kill_the_sleepers_worker():
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                for worker, keys in watcher.processing().items():
+                    if any(str(key).startswith("grade-judge_sleeper-") for key in keys):
+                        time.sleep(2)                                # (mid-task)
+                        with contextlib.suppress(Exception):
+                            watcher.run(os._exit, 1, workers=[worker])
+                        return
+                time.sleep(0.2)
+        killer = threading.Thread(target=kill_the_sleepers_worker)
+        killer.start()
+        report = {row[0]: row for row in grade(course.root, CHAPTER, timeout=120, scheduler=existing.scheduler_address,
+                                               students=["judge_sleeper", "judge_solver"], out=io.StringIO())}
+        killer.join()
+    assert report["judge_sleeper"][3] == "failed" and "the worker grading it died" in report["judge_sleeper"][4]
+    assert report["judge_solver"][1:4] == rows["judge_solver"][1:4]
+    graded = json.loads((course.root / "autograder" / "reports" / f"{CHAPTER}.graded.json").read_text())
+    assert "judge_sleeper" not in graded and "judge_solver" in graded
 
 
 def test_grading_twice_gives_the_same_report(graded_class):
@@ -160,10 +274,10 @@ def test_a_grader_killed_part_way_leaves_the_gradebook_whole_and_a_rerun_finishe
     command = [sys.executable, "-m", "dlfs.judge.grade", CHAPTER, "--root", str(course.root), "--timeout", "30",
                *[f"--student={s}" for s in students]]
     grader = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=nbgrader_env(), start_new_session=True)
-    first = grader.stdout.readline()               # one learner graded, the next one under way
-    os.killpg(grader.pid, signal.SIGKILL)
+    first = next(line for line in grader.stdout if PROGRESS.search(line))   # one graded, others under way
+    os.killpg(grader.pid, signal.SIGKILL)                                # (the grader, its workers, their kernels)
     grader.wait()
-    assert first.startswith("judge_one_mistake:")
+    assert first.split(":")[0] in students
     for student in students:                       # every learner's grades are whole: new or as before
         scores = course.scores(CHAPTER, student)
         assert sum(score for test, (score, _) in scores.items() if test.startswith("test_")) == float(rows[student][1])

@@ -1,0 +1,216 @@
+"""Grading a class: the course's grading command on a local Dask cluster against sequential nbgrader autograde.
+
+    python benchmarks/grading_throughput.py                    # 100 learners, every chapter (hours on 2 cores)
+    python benchmarks/grading_throughput.py --learners 20 --chapters 01_linear_regression 02_softmax
+
+Builds a temporary copy of the course and generates a class. Learner i hands in, for every chapter: mostly
+the full solution; a single classic mistake (tests/variants/chNN.py, SINGLE_MISTAKE) for about a quarter;
+the release untouched (a stub) for one in twenty; and, for one in fifty each, an answer that loops forever,
+one that kills its kernel, and a corrupt notebook. Then grades the class, in one run on this machine:
+
+1. **baseline**: stock ``nbgrader autograde NN_topic`` over every learner, one after another (it trusts the
+   submissions: no sandbox, grades decided in the learner's kernel);
+2. ``python -m dlfs.judge.grade NN_topic --regrade --workers 1``;
+3. the same with one worker per core.
+
+For each: wall time, submissions per minute, per-submission median and worst (nbgrader's from the times of its
+log lines, the course command's from its progress lines: the time on the worker), and the machine's CPU
+utilisation. Last, the course command's per-submission overhead — sandbox, cell-by-cell run and verdicts —
+against executing the same solution notebook top to bottom in a plain kernel (nbclient), median over the
+learners who handed in the solution, at one worker (so that no other grading competes for the core).
+"""
+
+import argparse
+import datetime
+import importlib
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import numpy  # noqa: F401  (loaded, so that threadpoolctl can name the BLAS library)
+import psutil
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+from benchmarks.notebook_times import blas_description  # noqa: E402
+from course import solved, with_answer  # noqa: E402  (tests/course.py: what learners hand in)
+from dlfs import build  # noqa: E402
+
+TIMEOUT = 60            # seconds per cell, both graders (nbgrader_config.py's c.Execute.timeout)
+LOG_FORMAT = "--Application.log_format=%(asctime)s.%(msecs)03d %(message)s"
+LINE = r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) "
+STARTS = LINE + r".*Autograding "
+
+
+def kind_of(learner):
+    """What learner number ``learner`` hands in."""
+    if learner % 50 == 7:
+        return "loops forever"
+    if learner % 50 == 23:
+        return "kills its kernel"
+    if learner % 50 == 41:
+        return "corrupt notebook"
+    if learner % 20 == 0:
+        return "stub"
+    if learner % 4 == 1:
+        return "one mistake"
+    return "solution"
+
+
+def submission(kind, release, source, chapter):
+    """The notebook (or, for a corrupt one, the text) a learner of ``kind`` hands in for ``chapter``."""
+    answer = solved(release, source)
+    first_answer = next(c.metadata["nbgrader"]["grade_id"] for c in source.cells
+                        if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code")
+    if kind == "stub":
+        return nbformat.from_dict(release)
+    if kind == "one mistake":
+        return with_answer(answer, *importlib.import_module(f"variants.ch{chapter[:2]}").SINGLE_MISTAKE)
+    if kind == "loops forever":
+        return with_answer(answer, first_answer, "while True:\n    pass\n")
+    if kind == "kills its kernel":
+        return with_answer(answer, first_answer, "import os\nos._exit(1)\n")
+    if kind == "corrupt notebook":
+        return "{ this is not a notebook"
+    return answer
+
+
+def make_course(folder, chapters, learners):
+    """A built copy of the course with the generated class's submissions."""
+    shutil.copy(ROOT / "nbgrader_config.py", folder)
+    for text in sorted(ROOT.glob("solutions/*/*" + build.SOURCE_SUFFIX)):
+        (folder / "solutions" / text.parent.name).mkdir(parents=True)
+        shutil.copy(text, folder / "solutions" / text.parent.name)
+    for offered in sorted({path for paths in build.OFFERED_AFTER.values() for path in paths}):
+        (folder / offered).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / offered, folder / offered)
+    (folder / "autograder").mkdir()
+    build.build(folder)
+    kinds = {}
+    for chapter in chapters:
+        release = nbformat.read(folder / "notebooks" / chapter / f"{chapter}.ipynb", as_version=4)
+        source = nbformat.read(folder / "solutions" / chapter / f"{chapter}.ipynb", as_version=4)
+        for learner in range(learners):
+            student, kind = f"learner{learner:03d}", kind_of(learner)
+            kinds[student] = kind
+            target = folder / "autograder" / "submitted" / student / chapter
+            target.mkdir(parents=True)
+            handed_in = submission(kind, release, source, chapter)
+            path = target / f"{chapter}.ipynb"
+            path.write_text(handed_in) if isinstance(handed_in, str) else nbformat.write(handed_in, path)
+            (target / "timestamp.txt").write_text("2026-12-01 12:00:00.000000 UTC")
+    return kinds
+
+
+def cpu_busy(before, after):
+    """Fraction of the machine's CPU time that was busy between two psutil.cpu_times()."""
+    total = sum(after) - sum(before)
+    idle = (after.idle + getattr(after, "iowait", 0)) - (before.idle + getattr(before, "iowait", 0))
+    return 1 - idle / total if total else 0.0
+
+
+def run(command, folder, check=True):
+    """(wall seconds, CPU busy fraction, output) of a command run in the course copy."""
+    environment = build.nbgrader_env()
+    before, start = psutil.cpu_times(), time.perf_counter()
+    done = subprocess.run(command, cwd=folder, env=environment, capture_output=True, text=True)
+    wall, busy = time.perf_counter() - start, cpu_busy(before, psutil.cpu_times())
+    if check and done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+    return wall, busy, done.stdout + done.stderr
+
+
+def nbgrader_times(log):
+    """Per-submission seconds from nbgrader autograde's timestamped log: from one "Autograding" line to the next."""
+    def parse(stamp):
+        return datetime.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S.%f")
+    stamps = [parse(m.group(1)) for m in re.finditer(STARTS, log, flags=re.M)]
+    ends = stamps[1:] + [parse(re.findall(LINE, log, flags=re.M)[-1])]
+    return [(end - start).total_seconds() for start, end in zip(stamps, ends)]
+
+
+def course_times(log):
+    """Per-submission seconds on the workers, from the grading command's progress lines."""
+    return [float(seconds) for seconds in re.findall(r"graded in ([\d.]+) s,", log)]
+
+
+def plain_run_seconds(folder, chapter, notebook_path):
+    """Seconds to execute a notebook top to bottom in a plain kernel, in a copy of its release folder."""
+    with tempfile.TemporaryDirectory() as work:
+        directory = Path(work) / chapter
+        shutil.copytree(folder / "notebooks" / chapter, directory)
+        notebook = nbformat.read(notebook_path, as_version=4)
+        start = time.perf_counter()
+        NotebookClient(notebook, timeout=TIMEOUT, kernel_name="python3",
+                       resources={"metadata": {"path": str(directory)}}).execute()
+        return time.perf_counter() - start
+
+
+def line(name, submissions, wall, busy, times):
+    per_minute = submissions / wall * 60
+    middle, worst = (statistics.median(times), max(times)) if times else (float("nan"), float("nan"))
+    return (f"{name:<34} {wall:8.1f} s {per_minute:9.1f}/min   median {middle:6.1f} s   worst {worst:6.1f} s   "
+            f"CPU {busy:4.0%}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--learners", type=int, default=100)
+    parser.add_argument("--chapters", nargs="*", default=build.chapters(ROOT))
+    parser.add_argument("--workers", type=int, default=os.cpu_count())
+    args = parser.parse_args()
+    print(f"{args.learners} learners × {len(args.chapters)} chapter(s); {os.cpu_count()} cores; BLAS: "
+          f"{blas_description()}; OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
+    with tempfile.TemporaryDirectory(prefix="dlfs-class-bench-") as work:
+        folder = Path(work)
+        kinds = make_course(folder, args.chapters, args.learners)
+        print("the class: " + ", ".join(f"{sum(k == kind for k in kinds.values())} {kind}"
+                                        for kind in sorted(set(kinds.values()))))
+        results = {}
+        for chapter in args.chapters:
+            # (the reference run is cached in autograder/reference/ by a first, untimed grading of one learner)
+            run([sys.executable, "-m", "dlfs.judge.grade", chapter, "--root", str(folder), "--student=learner002"],
+                folder)
+            baseline = run([sys.executable, "-m", "nbgrader", "autograde", chapter, "--force", LOG_FORMAT,
+                            "--Application.log_datefmt=%Y-%m-%d %H:%M:%S", "--log-level=INFO"], folder, check=False)
+            ways = {"baseline: nbgrader autograde": (*baseline[:2], nbgrader_times(baseline[2]))}
+            for workers in sorted({1, args.workers}):
+                wall, busy, log = run([sys.executable, "-m", "dlfs.judge.grade", chapter, "--root", str(folder),
+                                       "--regrade", f"--workers={workers}", f"--timeout={TIMEOUT}"], folder)
+                ways[f"dlfs grade, {workers} worker(s)"] = (wall, busy, course_times(log))
+                if workers == 1:
+                    alone = dict(zip(re.findall(r"^(learner\d+): .*graded in", log, flags=re.M), course_times(log)))
+            solvers = [s for s, kind in kinds.items() if kind == "solution"][:3]
+            plain = [plain_run_seconds(folder, chapter, folder / "autograder" / "submitted" / s / chapter /
+                                       f"{chapter}.ipynb") for s in solvers]
+            overhead = statistics.median(alone[s] for s in solvers) / statistics.median(plain) - 1
+            results[chapter] = ways
+            print(f"\n{chapter}: {args.learners} submissions")
+            for name, (wall, busy, times) in ways.items():
+                print("  " + line(name, args.learners, wall, busy, times))
+            base = ways["baseline: nbgrader autograde"][0]
+            for name, (wall, _, _) in ways.items():
+                if name.startswith("dlfs"):
+                    print(f"  {name}: {base / wall:.2f}× the baseline's throughput")
+            print(f"  per-submission overhead of the course's grading over a plain run of the solution notebook "
+                  f"(median of {len(solvers)}, 1 worker): {overhead:+.0%} "
+                  f"(plain {statistics.median(plain):.1f} s; the grading skips demo cells)")
+        if len(args.chapters) > 1:
+            print("\nthe whole course:")
+            for name in next(iter(results.values())):
+                wall = sum(r[name][0] for r in results.values())
+                times = [t for r in results.values() for t in r[name][2]]
+                busy = statistics.mean(r[name][1] for r in results.values())
+                print("  " + line(name, args.learners * len(args.chapters), wall, busy, times))
+
+
+if __name__ == "__main__":
+    main()
