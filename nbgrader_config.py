@@ -5,7 +5,7 @@
     autograder/submitted/<student>/<assignment>/   collected submissions      (ignored by git)
     autograder/autograded/...     autograded copies                           (ignored by git)
     autograder/feedback/...       feedback HTML                               (ignored by git)
-    autograder/gradebook.db       the SQLite gradebook                        (ignored by git)
+    autograder/gradebook.db       the SQLite gradebook, unless $DLFS_GRADEBOOK names a database server
     autograder/class.json         a class's course id and exchange (python3 -m dlfs class-env; CLASSROOM.md)
 """
 
@@ -23,10 +23,14 @@ c.CourseDirectory.submitted_directory = os.path.join("autograder", "submitted")
 c.CourseDirectory.autograded_directory = os.path.join("autograder", "autograded")
 c.CourseDirectory.feedback_directory = os.path.join("autograder", "feedback")
 c.CourseDirectory.solution_directory = os.path.join("autograder", "solution")
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(here, "autograder", "gradebook.db")
+sys.path.insert(0, here)
+# The gradebook: autograder/gradebook.db, or the database server $DLFS_GRADEBOOK names (postgresql://...), the one
+# python3 -m dlfs grade writes to (dlfs/judge/gradebook.py).
+from dlfs.judge.gradebook import url as gradebook_url  # noqa: E402
+
+c.CourseDirectory.db_url = gradebook_url(here)
 # A class on a shared server: `python3 -m dlfs class-env` keeps the course id and exchange folder it gave the
 # learners' environment in autograder/class.json, so that release, collect and feedback use the same (CLASSROOM.md).
-sys.path.insert(0, here)
 from dlfs.classenv import class_settings  # noqa: E402
 
 CLASS = class_settings(here)

@@ -9,7 +9,7 @@ and, for contributors and instructors:
     python3 -m dlfs install # only install (or refresh) .venv
     python3 -m dlfs release # rebuild solutions/*.ipynb and notebooks/ from the text sources
     python3 -m dlfs grade NN_topic [--student ID] [--no-sandbox] [--timeout S] [--workers N | --scheduler ADDR]
-                            [--time-limit S] [--regrade]
+                            [--time-limit S] [--regrade] [--db postgresql://HOST/DB]
                             # grade autograder/submitted/*/NN_topic/ (dlfs/judge/grade.py)
     python3 -m dlfs check NN_topic | path/to/notebook.ipynb
                             # grade your own notebook, hidden tests included (dlfs/judge/check.py)

@@ -25,15 +25,21 @@ _array, _allclose, _isfinite, _array_equal = np.array, np.allclose, np.isfinite,
 
 
 class GradingError(AssertionError):
-    """A graded check failed; the message is meant for the learner."""
+    """A graded check failed; the message is meant for the learner. ``mistake``: the classic mistake the
+    check recognised in the result (its explanation, or the name of a telling relation), else None: the
+    class report (dlfs.judge.class_report) counts learners by it."""
+
+    def __init__(self, message, mistake=None):
+        super().__init__(message)
+        self.mistake = mistake
 
 
-def _fail(name, problem, hint=None, details=()):
+def _fail(name, problem, hint=None, details=(), mistake=None):
     lines = [f"{name}: {problem}"]
     if hint:
         lines.append(f"  hint: {hint}")
     lines += [f"  {d}" for d in details]
-    raise GradingError("\n".join(lines))
+    raise GradingError("\n".join(lines), mistake)
 
 
 def _direct_call(function, *args, name=None, hint=None, **kwargs):
@@ -147,24 +153,27 @@ def _is_whole(number):
 
 
 def diagnose(got, expected, echoed=False, rtol=1e-6, atol=1e-8):
-    """A hint naming the likely mistake when ``got`` (wrong) relates to ``expected`` in a telling way:
+    """(mistake, hint) naming the likely mistake when ``got`` (wrong) relates to ``expected`` in a telling way:
     the input returned unchanged (``echoed``), all zeros, the transpose, the opposite sign, a constant
     factor or a constant offset. None when no such relation holds. Both arrays have the same shape."""
     def close(a, b):
         return _allclose(a, b, rtol=rtol, atol=atol)
 
     if echoed:
-        return ("this is the input, returned unchanged: compute the result from it (is a line missing, or is "
-                "the result stored under another name than the one returned?).")
+        return "the input returned unchanged", (
+            "this is the input, returned unchanged: compute the result from it (is a line missing, or is the result "
+            "stored under another name than the one returned?).")
     if not got.any() and expected.any():
-        return ("every value is 0: is the array you return still the np.zeros placeholder, or is the result "
-                "computed but never written into it?")
+        return "every value 0 (the placeholder)", (
+            "every value is 0: is the array you return still the np.zeros placeholder, or is the result computed "
+            "but never written into it?")
     if got.ndim == 2 and got.shape[0] == got.shape[1] > 1 and not close(expected, expected.T) \
             and close(got, expected.T):
-        return "these are the expected values transposed: check the order of a matrix product or a stray .T."
+        return "transposed", ("these are the expected values transposed: check the order of a matrix product or a "
+                              "stray .T.")
     if expected.any() and close(got, -expected):
-        return ("every value has the opposite sign: check the direction (prediction minus target, or + versus - "
-                "in an update).")
+        return "the opposite sign", ("every value has the opposite sign: check the direction (prediction minus "
+                                     "target, or + versus - in an update).")
     nonzero = np.abs(expected) > 1e-12
     if nonzero.any() and close(got[~nonzero], 0):
         ratios = got[nonzero] / expected[nonzero]
@@ -172,13 +181,15 @@ def diagnose(got, expected, echoed=False, rtol=1e-6, atol=1e-8):
         constant = np.allclose(ratios, factor, rtol=1e-6, atol=0)
         telling = got.size > 1 or _is_whole(factor) or (factor and _is_whole(1 / factor))
         if constant and telling and abs(factor) > 1e-12 and not np.isclose(abs(factor), 1):
-            return (f"every value is {factor:.4g} times the expected one: a constant factor is off. The course "
-                    "averages losses over the batch (divide by N, no 1/2 in front), and a gradient carries the same "
-                    "factor as its loss; other textbooks scale differently.")
+            return "off by a constant factor", (
+                f"every value is {factor:.4g} times the expected one: a constant factor is off. The course averages "
+                "losses over the batch (divide by N, no 1/2 in front), and a gradient carries the same factor as its "
+                "loss; other textbooks scale differently.")
     if got.size > 1:
         offset = got - expected
         if np.ptp(offset) <= atol + rtol * np.abs(expected).max() and abs(float(offset.flat[0])) > atol:
-            return "every value is off by the same amount: a constant term (a bias, an epsilon, a +1) is missing or extra."
+            return "off by a constant term", ("every value is off by the same amount: a constant term (a bias, an "
+                                              "epsilon, a +1) is missing or extra.")
     return None
 
 
@@ -211,17 +222,17 @@ def _direct_check_close(got, expected, name="result", hint=None, rtol=1e-6, atol
     for wrong, explanation in mistakes:
         wrong = np.asarray(wrong, dtype=np.float64)
         if wrong.shape == array.shape and _allclose(array, wrong, rtol=rtol, atol=atol):
-            hint = explanation
+            mistake = hint = explanation
             break
     else:
         echoed = _inputs_echoed(array) if echoed is None else echoed
-        hint = diagnose(array, expected, echoed, rtol, atol) or hint
+        mistake, hint = diagnose(array, expected, echoed, rtol, atol) or (None, hint)
     index, diff = _worst(array, expected)
     details = [f"expected: {_short(expected)}", f"got:      {_short(array)}"]
     if array.ndim:
         details.append(f"worst element at index {tuple(int(i) for i in index)}: "
                        f"expected {expected[index]:.6g}, got {array[index]:.6g} (off by {diff:.3g})")
-    _fail(name, "has the wrong values.", hint, details)
+    _fail(name, "has the wrong values.", hint, details, mistake)
 
 
 def _direct_check_gradient(got, numerical, name="gradient", hint=None, tol=1e-6):
@@ -232,12 +243,12 @@ def _direct_check_gradient(got, numerical, name="gradient", hint=None, tol=1e-6)
     error = np.abs(array - numerical) / np.maximum(1e-8, np.abs(array) + np.abs(numerical))
     if error.max() > tol:
         index = np.unravel_index(int(np.argmax(error)), error.shape) if error.ndim else ()
+        mistake, hint = diagnose(array, numerical, rtol=tol, atol=1e-8) or (
+            None, hint or "derive the gradient again for one element and compare with this index.")
         _fail(name, f"disagrees with the numerical gradient (relative error {error.max():.2e}, "
-                    f"tolerance {tol:.0e}).",
-              diagnose(array, numerical, rtol=tol, atol=1e-8) or hint
-              or "derive the gradient again for one element and compare with this index.",
+                    f"tolerance {tol:.0e}).", hint,
               [f"at index {tuple(int(i) for i in index)}: analytic {array[index]:.6g}, "
-               f"numerical {numerical[index]:.6g}"])
+               f"numerical {numerical[index]:.6g}"], mistake)
 
 
 def _direct_grad_of(layer, key, name):

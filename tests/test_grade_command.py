@@ -82,6 +82,31 @@ def test_every_learner_gets_a_row_with_what_happened(graded_class):
     assert set(rows) >= {f"judge_{student}" for student in STUDENTS} | {"judge_absent"}
 
 
+def test_the_class_report_counts_passes_and_ranks_the_classic_mistakes_with_links_to_the_formgrader(graded_class):
+    """autograder/reports/NN.mistakes.csv and NN.html: per test cell, the graded learners who passed; the mistake a
+    failing check recognised, with who made it; the unreadable submission failed with no named mistake; the learner
+    with no submission not counted."""
+    import csv
+    from nbgrader.api import Gradebook
+    course = graded_class[0]
+    reports = course.root / "autograder" / "reports"
+    with (reports / f"{CHAPTER}.mistakes.csv").open(newline="") as f:
+        rows = [row for row in csv.DictReader(f) if row["test_cell"] == "test_mse_loss"]
+    graded = {f"judge_{s}" for s in STUDENTS}
+    assert {row["exercise"] for row in rows} == {"Exercise 1 (mse_loss)"}
+    assert {(row["graded"], row["passed"]) for row in rows} == {(str(len(graded)), str(len(graded) - 2))}
+    by_mistake = {row["mistake"]: row["students"].split() for row in rows}
+    assert by_mistake == {"you summed the squared errors; the MSE averages them (divide by N).": ["judge_one_mistake"],
+                          "(no classic mistake recognised)": ["judge_corrupt"]}
+    page = (reports / f"{CHAPTER}.html").read_text()
+    with Gradebook(f"sqlite:///{course.root / 'autograder' / 'gradebook.db'}") as gradebook:
+        notebook_id = gradebook.find_submission_notebook(CHAPTER, CHAPTER, "judge_one_mistake").id
+    assert (f'<td>you summed the squared errors; the MSE averages them (divide by N).</td><td>Exercise 1 (mse_loss)</td>'
+            f'<td class=count>1 of {len(graded)}</td><td><a href="../../../formgrader/submissions/{notebook_id}/">'
+            'judge_one_mistake</a></td>') in page
+    assert "<svg" in page and "judge_absent" not in page
+
+
 def test_the_submission_secret_goes_with_the_autograded_notebook_so_feedback_can_be_released(graded_class, tmp_path):
     """nbgrader release_feedback names each learner's feedback in the exchange by the secret nbgrader submit put in
     the submission: it must reach the autograded folder (and is not flagged as an extra file)."""

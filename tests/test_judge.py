@@ -330,3 +330,27 @@ def test_a_setup_block_defines_helpers_and_checks_nothing():
     assert setups >= 2
     assert split_test("### BEGIN HIDDEN TESTS\ndef f(): pass\n### END HIDDEN TESTS\ncheck(1)\n### BEGIN HIDDEN TESTS\n"
                       "check(2)\n### END HIDDEN TESTS\n")[1] == "check(1)\n"
+
+
+def test_a_failing_check_names_the_classic_mistake_it_recognised_for_the_class_report():
+    from dlfs.judge.verdict import NO_RETURN, NOT_ATTEMPTED
+    summed = "you summed; divide by N."
+    close = {"check": "close", "name": "f(x)", "hint": "the mean.", "rtol": 1e-6, "atol": 1e-8,
+             "expected": grading.encode([[1.0, 2.0], [3.0, 4.0]]), "mistakes": [[grading.encode([[4.0, 8.0], [12.0, 16.0]]),
+                                                                                summed]]}
+
+    def mistake(observation):
+        verdict = judge([close], [{"check": "close", "name": "f(x)", **observation}])
+        assert not verdict.passed
+        return verdict.mistake
+
+    assert mistake({"got": grading.encode([[4.0, 8.0], [12.0, 16.0]])}) == summed               # the chapter's list
+    assert mistake({"got": grading.encode([[1.0, 3.0], [2.0, 4.0]])}) == "transposed"           # a telling relation
+    assert mistake({"got": grading.encode([[-1.0, -2.0], [-3.0, -4.0]])}) == "the opposite sign"
+    assert mistake({"got": grading.encode([[1.0, 2.0], [3.0, 5.0]])}) is None                   # merely wrong
+    assert mistake({"invalid": "none"}) == NO_RETURN
+    call = {"check": "call", "name": "f", "hint": None}
+    assert judge([call], [{"check": "call", "name": "f", "raised": "NotImplementedError"}]).mistake == NOT_ATTEMPTED
+    assert judge([call], [{"check": "call", "name": "f", "raised": "ValueError"}]).mistake is None
+    assert judge([close], [{"check": "close", "name": "f(x)", "got": grading.encode([[1.0, 2.0], [3.0, 4.0]])}]) \
+        .mistake is None

@@ -36,7 +36,7 @@ def test_the_conda_environment_installs_the_course_itself():
 def test_requirements_and_environment_list_the_same_ranges():
     assert _requirements() == _environment_dependencies()
     for requirement in _requirements():
-        assert re.fullmatch(r"[a-z0-9_-]+>=[0-9.]+,<[0-9.]+", requirement), f"pin a range: {requirement}"
+        assert re.fullmatch(r"[a-z0-9_-]+(\[[a-z0-9_,]+\])?>=[0-9.]+,<[0-9.]+", requirement), f"pin a range: {requirement}"
 
 
 def test_ci_runs_exactly_the_readme_test_command():
@@ -46,10 +46,11 @@ def test_ci_runs_exactly_the_readme_test_command():
     ci = [line for line in (REPO / ".ci" / "run").read_text().splitlines()
           if line.strip() and not line.startswith(("#", "set ", "cd "))]
     # besides the test command: only the system packages the tests need (bubblewrap, chromium, the system Python's
-    # venv module), if missing; nothing of Python's own is installed or run there
+    # venv module, PostgreSQL's server), if missing; nothing of Python's own is installed or run there
     system = "\n".join(ci[:-1])
     assert ci[-1] == "python3 -m dlfs test"
-    assert sorted(re.findall(r'packages="\$packages (\S+)"', system)) == ["bubblewrap", "chromium", "python3-venv"]
+    assert sorted(re.findall(r'packages="\$packages (\S+)"', system)) == ["bubblewrap", "chromium", "postgresql",
+                                                                          "python3-venv"]
     installs = re.sub(r"apt-get install -y -qq \$packages|apt-get update -qq", "", system)
     assert installs.count("apt-get") <= 1 and "install" not in installs
     assert not re.search(r"\bpip\b", system) and "python3 -m" not in system and "python3 -c" not in system

@@ -2,6 +2,7 @@
 
     python3 -m dlfs grade 01_linear_regression [--student ID ...] [--no-sandbox] [--timeout SECONDS]
                       [--workers N | --scheduler tcp://HOST:PORT] [--time-limit SECONDS] [--regrade]
+                      [--db postgresql://HOST/DB]
 
 For each ``autograder/submitted/<student>/<chapter>/``: the learner's answer cells are taken from their
 notebook; every other cell (given code, demos, tests) comes from the chapter's source, so edited or
@@ -41,7 +42,7 @@ from pathlib import Path
 
 import nbformat
 
-from dlfs.judge import cluster, gradebook, sandbox
+from dlfs.judge import class_report, cluster, gradebook, sandbox
 from dlfs.judge.hidden import leaks
 from dlfs.judge.kernel import graded_run
 from dlfs.judge.submission import UnreadableSubmission, read_folder, test_cells
@@ -55,10 +56,6 @@ TIME_LIMIT = 1800        # seconds for one submission's whole grading (each cell
 def auto_points(notebook):
     """{test grade_id: points} of a notebook's autograded test cells."""
     return {grade_id: float(cell.metadata["nbgrader"]["points"]) for grade_id, cell in test_cells(notebook).items()}
-
-
-def db_url(root):
-    return f"sqlite:///{Path(root) / 'autograder' / 'gradebook.db'}"
 
 
 @dataclass
@@ -155,13 +152,14 @@ def verdicts_of(chapter, answers, sandboxed, timeout):
         verdict = judge(records, observed.get(test, ([], None))[0], hidden_from)
         points = chapter.points[test]
         verdicts[test] = {"passed": verdict.passed, "points": points if verdict.passed else 0.0,
-                          "max_points": points, "message": verdict.message}
+                          "max_points": points, "message": verdict.message, "mistake": verdict.mistake}
     return verdicts, died
 
 
-def record(chapter, student, folder, answers, notes, verdicts, sandboxed, unreadable=False):
-    """Write one learner's grading (the gradebook, the autograded notebook, the verdicts); returns the report row."""
-    gradebook.record(db_url(chapter.root), student, chapter.name, verdicts, answers, chapter.release, folder,
+def record(db_url, chapter, student, folder, answers, notes, verdicts, sandboxed, unreadable=False):
+    """Write one learner's grading (the gradebook at ``db_url``, the autograded notebook, the verdicts); returns the
+    report row."""
+    gradebook.record(db_url, student, chapter.name, verdicts, answers, chapter.release, folder,
                      unreadable=unreadable)
     gradebook.write_autograded(chapter.root, student, chapter.name,
                                gradebook.autograded_notebook(chapter.release, answers, verdicts), folder)
@@ -174,12 +172,12 @@ def record(chapter, student, folder, answers, notes, verdicts, sandboxed, unread
     return [student, f"{score:g}", f"{chapter.max_score:g}", status, "; ".join(notes)]
 
 
-def record_unreadable(chapter, student, folder, failure, sandboxed):
+def record_unreadable(db_url, chapter, student, folder, failure, sandboxed):
     """A submission with no readable notebook: every test failed with the reason, scored 0."""
     message = f"{failure}: nothing could be graded."
     verdicts = {test: {"passed": False, "points": 0.0, "max_points": p, "message": message}
                 for test, p in chapter.points.items()}
-    return record(chapter, student, folder, {}, [str(failure)], verdicts, sandboxed, unreadable=True)
+    return record(db_url, chapter, student, folder, {}, [str(failure)], verdicts, sandboxed, unreadable=True)
 
 
 def read(chapter, folder):
@@ -191,12 +189,12 @@ def _notes(notes, died):
     return list(notes) + (["the kernel died part way: scored on what was observed"] if died else [])
 
 
-def fingerprint(chapter, folder, sandboxed, timeout):
+def fingerprint(chapter, folder, sandboxed, timeout, db_url):
     """What a learner's grade depends on: their submission (its notebooks' bytes, the names, kinds and sizes of
-    its other files, never followed through a link), the chapter's source (tests and solutions) and the grading
-    settings. Unchanged, a rerun keeps the grade."""
+    its other files, never followed through a link), the chapter's source (tests and solutions), the grading
+    settings and the gradebook it went into. Unchanged, a rerun keeps the grade."""
     digest = hashlib.sha256(nbformat.writes(chapter.source).encode())
-    digest.update(json.dumps([sandboxed, timeout]).encode())
+    digest.update(json.dumps([sandboxed, timeout, gradebook.shown(db_url)]).encode())
     for here, folders, files in os.walk(folder):          # (os.walk does not follow links to folders)
         folders[:] = sorted(f for f in folders if f != ".ipynb_checkpoints")
         for name in sorted(files):
@@ -232,9 +230,9 @@ def _duration(seconds):
     return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
-def known_students(root):
+def known_students(db_url):
     """Student ids in the gradebook."""
-    with gradebook.open_gradebook(db_url(root)) as book:
+    with gradebook.open_gradebook(db_url) as book:
         return {student.id for student in book.students}
 
 
@@ -262,14 +260,16 @@ def _write_atomically(path, write):
 
 
 def grade(root, chapter_name, sandboxed=True, timeout=60, students=None, out=sys.stdout, workers=None,
-          scheduler=None, time_limit=TIME_LIMIT, regrade=False):
+          scheduler=None, time_limit=TIME_LIMIT, regrade=False, db=None):
     """Grade every submission of ``chapter_name`` (or only ``students``) on a Dask cluster (``scheduler``, else a
-    local one with ``workers`` processes); returns the report rows of the learners considered."""
+    local one with ``workers`` processes) into the gradebook at ``db`` (default: dlfs.judge.gradebook.url); returns
+    the report rows of the learners considered."""
     root = Path(root)
     if sandboxed and not sandbox.available():
         raise SystemExit("bubblewrap (bwrap) is not installed, so submissions cannot be sandboxed: "
                          "`apt install bubblewrap`, or pass --no-sandbox if you trust every submission.")
-    gradebook.require_assignment(db_url(root), chapter_name)
+    book = gradebook.url(root, db)
+    gradebook.require_assignment(book, chapter_name)
     chapter = prepare(root, chapter_name, timeout)
     submitted = root / "autograder" / "submitted"
     folders = {p.parent.name: p for p in sorted(submitted.glob(f"*/{chapter_name}")) if p.is_dir()}
@@ -288,12 +288,12 @@ def grade(root, chapter_name, sandboxed=True, timeout=60, students=None, out=sys
         _write_report(report, [row])           # after each learner: a stopped run keeps what it finished
         _write_atomically(graded_file, lambda f: json.dump(graded, f, indent=1, sort_keys=True))
 
-    for student in (sorted(set(folders) | known_students(root)) if students is None else sorted(students)):
+    for student in (sorted(set(folders) | known_students(book)) if students is None else sorted(students)):
         if student not in folders:
             done(student, [student, "", f"{chapter.max_score:g}", "missing", "no submission"])
             prints.append(_line(rows[student]))
             continue
-        mark = fingerprint(chapter, folders[student], sandboxed, timeout)
+        mark = fingerprint(chapter, folders[student], sandboxed, timeout, book)
         if not regrade and students is None and graded.get(student) == mark and student in earlier:
             rows[student] = earlier[student]
             prints.append(_line(rows[student]) + "   (unchanged since graded: kept)")
@@ -301,7 +301,7 @@ def grade(root, chapter_name, sandboxed=True, timeout=60, students=None, out=sys
         try:
             submissions[student] = read(chapter, folders[student]), mark
         except UnreadableSubmission as failure:
-            done(student, record_unreadable(chapter, student, folders[student], failure, sandboxed), mark)
+            done(student, record_unreadable(book, chapter, student, folders[student], failure, sandboxed), mark)
             prints.append(_line(rows[student]))
             continue
         jobs[student] = (submissions[student][0].answers, sandboxed, timeout)
@@ -310,7 +310,8 @@ def grade(root, chapter_name, sandboxed=True, timeout=60, students=None, out=sys
     if jobs:
         progress = Progress(len(jobs), out)
         with cluster.client(scheduler, workers) as dask_client:
-            where = scheduler or f"{len(dask_client.scheduler_info()['workers'])} local workers"
+            count = len(dask_client.scheduler_info()["workers"])
+            where = scheduler or f"{count} local worker{'s' * (count != 1)}"
             print(f"grading {len(jobs)} submission(s) on {where}", file=out, flush=True)
             for student, result, seconds in cluster.outcomes(dask_client, verdicts_of, chapter, jobs, time_limit):
                 submission, mark = submissions[student]
@@ -318,7 +319,7 @@ def grade(root, chapter_name, sandboxed=True, timeout=60, students=None, out=sys
                     if isinstance(result, cluster.Failure):
                         raise RuntimeError(result)
                     verdicts, died = result
-                    row, kept_mark = record(chapter, student, folders[student], submission.answers,
+                    row, kept_mark = record(book, chapter, student, folders[student], submission.answers,
                                             _notes(submission.notes, died), verdicts, sandboxed), mark
                 except Exception as error:  # noqa: BLE001 - one submission's trouble never stops the batch
                     reason = str(error) if isinstance(error, RuntimeError) else f"{type(error).__name__}: {error}"
@@ -327,7 +328,8 @@ def grade(root, chapter_name, sandboxed=True, timeout=60, students=None, out=sys
                                       "to retry"], None
                 done(student, row, kept_mark)
                 progress.show(row, seconds)
-    print(f"report: {report}", file=out)
+    print(f"report: {report}\nclass report: {class_report.write(root, chapter_name, book)}\n"
+          f"gradebook: {gradebook.shown(book)}", file=out)
     return [rows[s] for s in sorted(rows)]
 
 
@@ -342,10 +344,12 @@ def main(argv=None):
     parser.add_argument("--scheduler", help=f"an existing Dask cluster, tcp://HOST:PORT (or ${cluster.SCHEDULER_VARIABLE})")
     parser.add_argument("--time-limit", type=float, default=TIME_LIMIT,
                         help=f"seconds for one submission's whole grading (default {TIME_LIMIT})")
+    parser.add_argument("--db", help=f"the gradebook's database URL, e.g. postgresql://HOST/DB (default: "
+                        f"${gradebook.DB_VARIABLE}, else autograder/gradebook.db)")
     parser.add_argument("--regrade", action="store_true", help="grade everyone again, unchanged submissions too")
     args = parser.parse_args(argv)
     grade(args.root, args.chapter, sandboxed=not args.no_sandbox, timeout=args.timeout, students=args.student,
-          workers=args.workers, scheduler=args.scheduler, time_limit=args.time_limit, regrade=args.regrade)
+          workers=args.workers, scheduler=args.scheduler, time_limit=args.time_limit, regrade=args.regrade, db=args.db)
     return 0
 
 

@@ -12,6 +12,12 @@
 
 One learner's grades are committed in one transaction, so a grader stopped part way leaves every
 learner either graded or as before.
+
+Where the gradebook lives (``url``): nbgrader's ``db_url``, by default the SQLite file
+``autograder/gradebook.db`` (no set-up); ``$DLFS_GRADEBOOK`` or the grading command's ``--db`` put it on a
+database server, e.g. ``postgresql://grader@db.example.org/dlfs``, which several grading commands, the
+Formgrader and nbgrader's own commands use at once (the course's ``nbgrader_config.py`` reads the same
+variable).
 """
 
 import contextlib
@@ -25,6 +31,7 @@ import nbformat
 
 from dlfs.judge.submission import EXCHANGE_FILES, answer_cells, nbgrader_meta, test_cells
 
+DB_VARIABLE = "DLFS_GRADEBOOK"
 PASSED = "passed: every check of this test, visible and hidden, holds."
 
 
@@ -73,6 +80,17 @@ def _timestamp(submitted_folder):
         return None
 
 
+def url(root, db=None):
+    """The gradebook's database URL: ``db`` if given, else ``$DLFS_GRADEBOOK``, else the course's SQLite file."""
+    return db or os.environ.get(DB_VARIABLE) or f"sqlite:///{Path(root) / 'autograder' / 'gradebook.db'}"
+
+
+def shown(db_url):
+    """The URL without its password, to print."""
+    from sqlalchemy.engine import make_url
+    return make_url(db_url).render_as_string(hide_password=True)
+
+
 @contextlib.contextmanager
 def open_gradebook(db_url):
     """nbgrader's Gradebook at ``db_url``, as a context manager.
@@ -113,7 +131,7 @@ def record(db_url, student, chapter, verdicts, answers, release, submitted_folde
     """
     stubs = {grade_id: cell.source for grade_id, cell in answer_cells(release).items()}
     with open_gradebook(db_url) as gradebook:
-        gradebook.update_or_create_student(student)
+        _ensure_student(gradebook, student)
         timestamp = _timestamp(submitted_folder)
         gradebook.update_or_create_submission(chapter, student, **({"timestamp": timestamp} if timestamp else {}))
         notebook = gradebook.find_submission_notebook(chapter, chapter, student)
@@ -129,6 +147,23 @@ def record(db_url, student, chapter, verdicts, answers, release, submitted_folde
             unanswered = unreadable or answers.get(comment.name) == stubs.get(comment.name)
             comment.auto_comment = "No response." if unanswered else None
         gradebook.db.commit()
+
+
+def _ensure_student(gradebook, student):
+    """Add the student unless the gradebook has them. Another grading command may add the same student at the
+    same moment (two chapters graded at once into one database server): the loser of that race finds the
+    winner's row instead of failing, as nbgrader's own update_or_create_student would."""
+    from nbgrader.api import MissingEntry, Student
+    from sqlalchemy.exc import IntegrityError
+    try:
+        gradebook.find_student(student)
+    except MissingEntry:
+        gradebook.db.add(Student(id=student))
+        try:
+            gradebook.db.commit()
+        except IntegrityError:
+            gradebook.db.rollback()
+            gradebook.find_student(student)
 
 
 def written_answers(release):

@@ -23,11 +23,25 @@ _TYPE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,60}")
 class Verdict:
     passed: bool
     message: str = ""
+    mistake: str | None = None     # the classic mistake the failing check recognised (for the class report)
+
+
+NOT_ATTEMPTED = "not attempted (the stub's NotImplementedError)"
+NO_RETURN = "returned None (a missing return)"
+
+
+class _Problem(str):
+    """A failing check's message for the learner, carrying the mistake it recognised (or None)."""
+
+    def __new__(cls, message, mistake=None):
+        problem = super().__new__(cls, message)
+        problem.mistake = mistake
+        return problem
 
 
 def _invalid_message(name, code):
     if code == "none":
-        return f"{name}: returned None.\n  hint: did you forget a `return` statement?"
+        return _Problem(f"{name}: returned None.\n  hint: did you forget a `return` statement?", NO_RETURN)
     kind = code.partition(":")[2] if isinstance(code, str) else ""
     kind = kind if _TYPE_NAME.fullmatch(kind) else "an object"
     return f"{name}: returned {kind}, which is not an array of numbers."
@@ -51,8 +65,8 @@ def _compare(record, observed):
             if raised is None:
                 return None
             if raised == "NotImplementedError":
-                return (f"{name}: is not implemented yet.\n  hint: replace `raise NotImplementedError()` with your "
-                        "code, run that cell, then this one.")
+                return _Problem(f"{name}: is not implemented yet.\n  hint: replace `raise NotImplementedError()` with "
+                                "your code, run that cell, then this one.", NOT_ATTEMPTED)
             kind = raised if isinstance(raised, str) and _TYPE_NAME.fullmatch(raised) else "an error"
             return f"{name}: raised {kind}.\n  hint: {hint or 'run the test cell in your notebook to see the line.'}"
         if check == "length":
@@ -85,7 +99,9 @@ def _compare(record, observed):
                 return f"{name}: the result is not an array of numbers."
             values = [grading._direct_check_finite(grading.decode(a), name, hint) for a in arrays]
             holds, measured = grading.PREDICATES[record["predicate"]](*values, **record["params"])
-            return None if holds else grading.measured_message(name, measured, hint)
+            own_hint = next((line.partition("hint:")[2].strip() for line in str(measured).splitlines()
+                             if line.startswith("  hint:")), None)     # a predicate's own hint names the mistake
+            return None if holds else _Problem(grading.measured_message(name, measured, hint), own_hint)
         got = grading.decode(observed.get("got"))
         if check == "shape":
             grading._direct_check_shape(got, record["expected"], name, hint)
@@ -102,7 +118,7 @@ def _compare(record, observed):
         else:
             return f"{name}: the test recorded an unknown check {check!r}."
     except grading.GradingError as failure:
-        return str(failure)
+        return _Problem(str(failure), failure.mistake)
     except (ValueError, TypeError, KeyError):
         return f"{name}: the result could not be read."
     return None
@@ -135,7 +151,8 @@ def judge(reference, observed, hidden_from=None):
                                   "was the test cell changed, or does your code print or display test results?")
         message = _compare(record, seen)
         if message:
-            return Verdict(False, _without_values(message) if hidden else message)
+            return Verdict(False, _without_values(message) if hidden else str(message),
+                           getattr(message, "mistake", None))
     if len(observed) > len(reference):
         return Verdict(False, "the test produced more results than it checks; does your code display test results?")
     return Verdict(True)
