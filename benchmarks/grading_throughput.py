@@ -2,6 +2,14 @@
 
     python benchmarks/grading_throughput.py                    # 100 learners, every chapter (hours on 2 cores)
     python benchmarks/grading_throughput.py --learners 20 --chapters 01_linear_regression 02_softmax
+    python benchmarks/grading_throughput.py --chapters 03_mlp --record benchmarks/grading_records
+    python benchmarks/grading_throughput.py --summary benchmarks/grading_records   # the whole course, from records
+
+The whole course at 100 learners takes hours on 2 cores, so it can be run a few chapters at a time: with
+``--record DIR`` each chapter's figures (with the machine, BLAS and date) are written to
+``DIR/<learners>-<chapter>.json`` as the chapter ends, and ``--summary DIR`` adds the records up into the
+whole course's figures, naming any chapter not yet recorded. (Each chapter's baseline and course command
+still run back to back on the same machine; ``--no-single-worker`` leaves out the one-worker run.)
 
 Builds a temporary copy of the course and generates a class. Learner i hands in, for every chapter: mostly
 the full solution; a single classic mistake (tests/variants/chNN.py, SINGLE_MISTAKE) for about a quarter;
@@ -23,6 +31,7 @@ learners who handed in the solution, at one worker (so that no other grading com
 import argparse
 import datetime
 import importlib
+import json
 import os
 import re
 import shutil
@@ -161,12 +170,50 @@ def line(name, submissions, wall, busy, times):
             f"CPU {busy:4.0%}")
 
 
+def print_whole_course(results, learners):
+    """The whole course's lines from {chapter: {way: (wall, busy, times)}}."""
+    print("\nthe whole course:")
+    for name in next(iter(results.values())):
+        wall = sum(r[name][0] for r in results.values())
+        times = [t for r in results.values() for t in r[name][2]]
+        busy = statistics.mean(r[name][1] for r in results.values())
+        print("  " + line(name, learners * len(results), wall, busy, times))
+    base = sum(r["baseline: nbgrader autograde"][0] for r in results.values())
+    for name in next(iter(results.values())):
+        if name.startswith("dlfs"):
+            print(f"  {name}: {base / sum(r[name][0] for r in results.values()):.2f}× the baseline's throughput")
+
+
+def summary(folder, learners, chapters):
+    """Print the whole course's figures from the records in ``folder``."""
+    records = {}
+    for chapter in chapters:
+        path = Path(folder) / f"{learners}-{chapter}.json"
+        if path.is_file():
+            records[chapter] = json.loads(path.read_text())
+    missing = [chapter for chapter in chapters if chapter not in records]
+    for chapter, record in records.items():
+        print(f"{chapter}: {record['date']}, {record['cores']} cores, {record['blas']}, "
+              f"overhead {record['overhead']:+.0%}")
+    if missing:
+        print(f"not yet recorded at {learners} learners: {', '.join(missing)}")
+    if records:
+        print_whole_course({c: {k: tuple(v) for k, v in r["ways"].items()} for c, r in records.items()}, learners)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--learners", type=int, default=100)
     parser.add_argument("--chapters", nargs="*", default=build.chapters(ROOT))
     parser.add_argument("--workers", type=int, default=os.cpu_count())
+    parser.add_argument("--single-worker", action=argparse.BooleanOptionalAction, default=True,
+                        help="also grade with one worker (default: yes)")
+    parser.add_argument("--record", type=Path, help="write each chapter's figures to this folder")
+    parser.add_argument("--summary", type=Path, help="only print the whole course's figures from this folder's records")
     args = parser.parse_args()
+    if args.summary:
+        summary(args.summary, args.learners, args.chapters)
+        return
     print(f"{args.learners} learners × {len(args.chapters)} chapter(s); {os.cpu_count()} cores; BLAS: "
           f"{blas_description()}; OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
     with tempfile.TemporaryDirectory(prefix="dlfs-class-bench-") as work:
@@ -182,11 +229,11 @@ def main():
             baseline = run([sys.executable, "-m", "nbgrader", "autograde", chapter, "--force", LOG_FORMAT,
                             "--Application.log_datefmt=%Y-%m-%d %H:%M:%S", "--log-level=INFO"], folder, check=False)
             ways = {"baseline: nbgrader autograde": (*baseline[:2], nbgrader_times(baseline[2]))}
-            for workers in sorted({1, args.workers}):
+            for workers in sorted({1, args.workers} if args.single_worker else {args.workers}):
                 wall, busy, log = run([sys.executable, "-m", "dlfs.judge.grade", chapter, "--root", str(folder),
                                        "--regrade", f"--workers={workers}", f"--timeout={TIMEOUT}"], folder)
                 ways[f"dlfs grade, {workers} worker(s)"] = (wall, busy, course_times(log))
-                if workers == 1:
+                if workers == 1 or not args.single_worker:
                     alone = dict(zip(re.findall(r"^(learner\d+): .*graded in", log, flags=re.M), course_times(log)))
             solvers = [s for s, kind in kinds.items() if kind == "solution"][:3]
             plain = [plain_run_seconds(folder, chapter, folder / "autograder" / "submitted" / s / chapter /
@@ -200,16 +247,17 @@ def main():
             for name, (wall, _, _) in ways.items():
                 if name.startswith("dlfs"):
                     print(f"  {name}: {base / wall:.2f}× the baseline's throughput")
+            alone_workers = 1 if args.single_worker else args.workers
             print(f"  per-submission overhead of the course's grading over a plain run of the solution notebook "
-                  f"(median of {len(solvers)}, 1 worker): {overhead:+.0%} "
-                  f"(plain {statistics.median(plain):.1f} s; the grading skips demo cells)")
+                  f"(median of {len(solvers)}, {alone_workers} worker(s)): {overhead:+.0%} "
+                  f"(plain {statistics.median(plain):.1f} s; the grading skips demo cells)", flush=True)
+            if args.record:
+                args.record.mkdir(parents=True, exist_ok=True)
+                (args.record / f"{args.learners}-{chapter}.json").write_text(json.dumps({
+                    "chapter": chapter, "learners": args.learners, "cores": os.cpu_count(), "blas": blas_description(),
+                    "date": datetime.date.today().isoformat(), "overhead": overhead, "ways": ways}, indent=1))
         if len(args.chapters) > 1:
-            print("\nthe whole course:")
-            for name in next(iter(results.values())):
-                wall = sum(r[name][0] for r in results.values())
-                times = [t for r in results.values() for t in r[name][2]]
-                busy = statistics.mean(r[name][1] for r in results.values())
-                print("  " + line(name, args.learners * len(args.chapters), wall, busy, times))
+            print_whole_course(results, args.learners)
 
 
 if __name__ == "__main__":
