@@ -170,9 +170,9 @@ def line(name, submissions, wall, busy, times):
             f"CPU {busy:4.0%}")
 
 
-def print_whole_course(results, learners):
-    """The whole course's lines from {chapter: {way: (wall, busy, times)}}."""
-    print("\nthe whole course:")
+def print_whole_course(results, learners, title="the whole course"):
+    """The lines of several chapters together from {chapter: {way: (wall, busy, times)}}."""
+    print(f"\n{title}:")
     for name in next(iter(results.values())):
         wall = sum(r[name][0] for r in results.values())
         times = [t for r in results.values() for t in r[name][2]]
@@ -198,7 +198,8 @@ def summary(folder, learners, chapters):
     if missing:
         print(f"not yet recorded at {learners} learners: {', '.join(missing)}")
     if records:
-        print_whole_course({c: {k: tuple(v) for k, v in r["ways"].items()} for c, r in records.items()}, learners)
+        print_whole_course({c: {k: tuple(v) for k, v in r["ways"].items()} for c, r in records.items()}, learners,
+                           f"the {len(records)} recorded chapter(s)" if missing else "the whole course")
 
 
 def main():
@@ -257,7 +258,7 @@ def main():
                     "chapter": chapter, "learners": args.learners, "cores": os.cpu_count(), "blas": blas_description(),
                     "date": datetime.date.today().isoformat(), "overhead": overhead, "ways": ways}, indent=1))
         if len(args.chapters) > 1:
-            print_whole_course(results, args.learners)
+            print_whole_course(results, args.learners, f"these {len(args.chapters)} chapters")
 
 
 if __name__ == "__main__":
