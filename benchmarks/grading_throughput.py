@@ -4,6 +4,7 @@
     python benchmarks/grading_throughput.py --learners 20 --chapters 01_linear_regression 02_softmax
     python benchmarks/grading_throughput.py --chapters 03_mlp --record benchmarks/grading_records
     python benchmarks/grading_throughput.py --summary benchmarks/grading_records   # the whole course, from records
+    python benchmarks/grading_throughput.py --overhead-only --record benchmarks/grading_records   # overhead alone
 
 The whole course at 100 learners takes hours on 2 cores, so it can be run a few chapters at a time: with
 ``--record DIR`` each chapter's figures (with the machine, BLAS and date) are written to
@@ -24,8 +25,11 @@ one that kills its kernel, and a corrupt notebook. Then grades the class, in one
 For each: wall time, submissions per minute, per-submission median and worst (nbgrader's from the times of its
 log lines, the course command's from its progress lines: the time on the worker), and the machine's CPU
 utilisation. Last, the course command's per-submission overhead — sandbox, cell-by-cell run and verdicts —
-against executing the same solution notebook top to bottom in a plain kernel (nbclient), median over the
-learners who handed in the solution, at one worker (so that no other grading competes for the core).
+against executing the same code in a plain kernel (nbclient): the solution notebook with its hidden tests, its
+demo cells left out as the grading does; and against the handed-in notebook top to bottom (demos in, hidden tests
+out, as a learner runs it): medians over three learners who handed in the solution, graded on one worker (so that
+no other grading competes for the core).
+``--overhead-only`` measures only that, and adds it to the chapters' records in ``--record DIR``.
 """
 
 import argparse
@@ -151,16 +155,45 @@ def course_times(log):
     return [float(seconds) for seconds in re.findall(r"graded in ([\d.]+) s,", log)]
 
 
-def plain_run_seconds(folder, chapter, notebook_path):
-    """Seconds to execute a notebook top to bottom in a plain kernel, in a copy of its release folder."""
+def plain_run_seconds(folder, chapter, notebook_path, demos=True):
+    """Seconds to execute a notebook top to bottom in a plain kernel, in a copy of its release folder (without
+    its demo cells if not ``demos``)."""
     with tempfile.TemporaryDirectory() as work:
         directory = Path(work) / chapter
         shutil.copytree(folder / "notebooks" / chapter, directory)
         notebook = nbformat.read(notebook_path, as_version=4)
+        notebook.cells = [cell for cell in notebook.cells if demos or not cell.metadata.get("demo")]
         start = time.perf_counter()
         NotebookClient(notebook, timeout=TIMEOUT, kernel_name="python3",
                        resources={"metadata": {"path": str(directory)}}).execute()
         return time.perf_counter() - start
+
+
+def overhead(folder, chapter, kinds, repeats=3):
+    """(seconds on the worker for grading one solution, a plain run of the code that grading runs, a plain run of
+    the handed-in notebook): medians over ``repeats`` learners who handed in the solution, graded on one worker
+    (nothing else competes for the cores); prints them. The code that grading runs is the solution notebook with its
+    hidden tests, without its demo cells: the source notebook, run as it is in a plain kernel, checks and all."""
+    solvers = [s for s, kind in kinds.items() if kind == "solution"][:repeats]
+    _, _, log = run([sys.executable, "-m", "dlfs.judge.grade", chapter, "--root", str(folder), "--regrade",
+                     "--workers=1", f"--timeout={TIMEOUT}", *(f"--student={s}" for s in solvers)], folder)
+    graded = statistics.median(course_times(log))
+    source = folder / "solutions" / chapter / f"{chapter}.ipynb"
+    same_code = statistics.median(plain_run_seconds(folder, chapter, source, demos=False) for _ in solvers)
+    plain = statistics.median(plain_run_seconds(folder, chapter, folder / "autograder" / "submitted" / s / chapter /
+                                                f"{chapter}.ipynb") for s in solvers)
+    print(f"  {chapter}: per-submission overhead of the course's grading (sandbox, cell-by-cell run, verdicts; median "
+          f"of {len(solvers)} solutions on 1 worker: {graded:.1f} s) over a plain run of the same code — the solution "
+          f"with its hidden tests, demos left out ({same_code:.1f} s): {graded / same_code - 1:+.0%}; over a plain run "
+          f"of the handed-in notebook, demos in, hidden tests out ({plain:.1f} s): {graded / plain - 1:+.0%}", flush=True)
+    return graded, plain, same_code
+
+
+def overhead_fields(seconds):
+    """A record's overhead entries from overhead()'s seconds."""
+    graded, plain, same_cells = seconds
+    return {"overhead": graded / plain - 1, "overhead_same_cells": graded / same_cells - 1, "overhead_workers": 1,
+            "overhead_seconds": {"graded": graded, "plain": plain, "plain_same_cells": same_cells}}
 
 
 def line(name, submissions, wall, busy, times):
@@ -170,18 +203,35 @@ def line(name, submissions, wall, busy, times):
             f"CPU {busy:4.0%}")
 
 
+def _numbers(chapters):
+    """['01_linear_regression', '02_softmax'] -> 'chapters 01, 02'."""
+    return f"chapter{'s' * (len(chapters) > 1)} {', '.join(c[:2] for c in chapters)}"
+
+
 def print_whole_course(results, learners, title="the whole course"):
-    """The lines of several chapters together from {chapter: {way: (wall, busy, times)}}."""
+    """The lines of several chapters together from {chapter: {way: (wall, busy, times)}}. A way measured for some
+    chapters only (the one-worker run, left out with --no-single-worker) is summed over those, and says so."""
     print(f"\n{title}:")
-    for name in next(iter(results.values())):
-        wall = sum(r[name][0] for r in results.values())
-        times = [t for r in results.values() for t in r[name][2]]
-        busy = statistics.mean(r[name][1] for r in results.values())
-        print("  " + line(name, learners * len(results), wall, busy, times))
-    base = sum(r["baseline: nbgrader autograde"][0] for r in results.values())
-    for name in next(iter(results.values())):
+    names = list(dict.fromkeys(name for r in results.values() for name in r))
+    for name in names:
+        chapters = [c for c, r in results.items() if name in r]
+        wall = sum(results[c][name][0] for c in chapters)
+        times = [t for c in chapters for t in results[c][name][2]]
+        busy = statistics.mean(results[c][name][1] for c in chapters)
+        only = "" if len(chapters) == len(results) else f"   (only {_numbers(chapters)})"
+        print("  " + line(name, learners * len(chapters), wall, busy, times) + only)
+    for name in names:
         if name.startswith("dlfs"):
-            print(f"  {name}: {base / sum(r[name][0] for r in results.values()):.2f}× the baseline's throughput")
+            chapters = [c for c, r in results.items() if name in r]
+            base = sum(results[c]["baseline: nbgrader autograde"][0] for c in chapters)
+            print(f"  {name}: {base / sum(results[c][name][0] for c in chapters):.2f}× the baseline's throughput"
+                  + ("" if len(chapters) == len(results) else f" on {_numbers(chapters)}"))
+
+
+def _overhead_workers(record):
+    """At how many workers a record's overhead was measured (1 when it has the one-worker run, else its most)."""
+    counts = [int(m) for way in record["ways"] for m in re.findall(r"dlfs grade, (\d+) worker", way)]
+    return record.get("overhead_workers", 1 if 1 in counts else max(counts))
 
 
 def summary(folder, learners, chapters):
@@ -193,8 +243,11 @@ def summary(folder, learners, chapters):
             records[chapter] = json.loads(path.read_text())
     missing = [chapter for chapter in chapters if chapter not in records]
     for chapter, record in records.items():
-        print(f"{chapter}: {record['date']}, {record['cores']} cores, {record['blas']}, "
-              f"overhead {record['overhead']:+.0%}")
+        same_code = (f"{record['overhead_same_cells']:+.0%} over a plain run of the same code, "
+                     if "overhead_same_cells" in record else "")
+        print(f"{chapter}: {record['date']}, {record['cores']} cores, {record['blas']}; per-submission overhead "
+              f"{same_code}{record['overhead']:+.0%} over one of the handed-in notebook ({_overhead_workers(record)} "
+              "worker(s))")
     if missing:
         print(f"not yet recorded at {learners} learners: {', '.join(missing)}")
     if records:
@@ -211,9 +264,20 @@ def main():
                         help="also grade with one worker (default: yes)")
     parser.add_argument("--record", type=Path, help="write each chapter's figures to this folder")
     parser.add_argument("--summary", type=Path, help="only print the whole course's figures from this folder's records")
+    parser.add_argument("--overhead-only", action="store_true",
+                        help="only measure the per-submission overhead (into the --record folder's records)")
     args = parser.parse_args()
     if args.summary:
         summary(args.summary, args.learners, args.chapters)
+        return
+    if args.overhead_only:
+        with tempfile.TemporaryDirectory(prefix="dlfs-overhead-bench-") as work:
+            kinds = make_course(Path(work), args.chapters, 5)       # (learners 2, 3 and 4 hand in the solution)
+            for chapter in args.chapters:
+                fields = overhead_fields(overhead(Path(work), chapter, kinds))
+                path = args.record and args.record / f"{args.learners}-{chapter}.json"
+                if path and path.is_file():
+                    path.write_text(json.dumps({**json.loads(path.read_text()), **fields}, indent=1))
         return
     print(f"{args.learners} learners × {len(args.chapters)} chapter(s); {os.cpu_count()} cores; BLAS: "
           f"{blas_description()}; OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
@@ -234,12 +298,6 @@ def main():
                 wall, busy, log = run([sys.executable, "-m", "dlfs.judge.grade", chapter, "--root", str(folder),
                                        "--regrade", f"--workers={workers}", f"--timeout={TIMEOUT}"], folder)
                 ways[f"dlfs grade, {workers} worker(s)"] = (wall, busy, course_times(log))
-                if workers == 1 or not args.single_worker:
-                    alone = dict(zip(re.findall(r"^(learner\d+): .*graded in", log, flags=re.M), course_times(log)))
-            solvers = [s for s, kind in kinds.items() if kind == "solution"][:3]
-            plain = [plain_run_seconds(folder, chapter, folder / "autograder" / "submitted" / s / chapter /
-                                       f"{chapter}.ipynb") for s in solvers]
-            overhead = statistics.median(alone[s] for s in solvers) / statistics.median(plain) - 1
             results[chapter] = ways
             print(f"\n{chapter}: {args.learners} submissions")
             for name, (wall, busy, times) in ways.items():
@@ -248,15 +306,12 @@ def main():
             for name, (wall, _, _) in ways.items():
                 if name.startswith("dlfs"):
                     print(f"  {name}: {base / wall:.2f}× the baseline's throughput")
-            alone_workers = 1 if args.single_worker else args.workers
-            print(f"  per-submission overhead of the course's grading over a plain run of the solution notebook "
-                  f"(median of {len(solvers)}, {alone_workers} worker(s)): {overhead:+.0%} "
-                  f"(plain {statistics.median(plain):.1f} s; the grading skips demo cells)", flush=True)
+            seconds = overhead(folder, chapter, kinds)
             if args.record:
                 args.record.mkdir(parents=True, exist_ok=True)
                 (args.record / f"{args.learners}-{chapter}.json").write_text(json.dumps({
                     "chapter": chapter, "learners": args.learners, "cores": os.cpu_count(), "blas": blas_description(),
-                    "date": datetime.date.today().isoformat(), "overhead": overhead, "ways": ways}, indent=1))
+                    "date": datetime.date.today().isoformat(), "ways": ways, **overhead_fields(seconds)}, indent=1))
         if len(args.chapters) > 1:
             print_whole_course(results, args.learners, f"these {len(args.chapters)} chapters")
 

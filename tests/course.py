@@ -20,6 +20,9 @@ from nbgrader.api import Gradebook
 from dlfs import build
 
 REPO = Path(__file__).resolve().parent.parent
+# Chapter 01's mse_loss with a classic mistake: it sums the squared errors instead of averaging them (the
+# exercise's 2 points lost, every other test passed).
+SUM_INSTEAD_OF_MEAN = "def mse_loss(y_pred, y):\n    return float(np.sum((y_pred - y) ** 2))\n"
 
 
 class Course:

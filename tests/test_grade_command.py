@@ -11,7 +11,7 @@ import time
 import nbformat
 import pytest
 
-from course import solved, with_answer
+from course import SUM_INSTEAD_OF_MEAN, solved, with_answer
 from dlfs.judge import sandbox
 from dlfs.judge.grade import auto_points, grade, prepare
 
@@ -19,7 +19,6 @@ pytestmark = pytest.mark.skipif(not sandbox.available() and not os.environ.get("
                                 reason="bubblewrap is not installed (apt install bubblewrap); CI installs it")
 
 CHAPTER = "01_linear_regression"
-SUM_INSTEAD_OF_MEAN = "def mse_loss(y_pred, y):\n    return float(np.sum((y_pred - y) ** 2))\n"
 
 
 STUDENTS = ("solver", "one_mistake", "renamer", "corrupt", "editor", "shadower")

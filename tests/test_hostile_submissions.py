@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import nbformat
 import pytest
 
-from course import REPO, solved, with_answer
+from course import REPO, SUM_INSTEAD_OF_MEAN, solved, with_answer
 from dlfs.build import nbgrader_env
 from dlfs.judge import sandbox
 
@@ -35,7 +35,6 @@ pytestmark = pytest.mark.skipif(not sandbox.available() and not os.environ.get("
 
 CHAPTER = "01_linear_regression"
 FULL = 16
-WRONG_MSE = "def mse_loss(y_pred, y):\n    return float(np.sum((y_pred - y) ** 2))\n"
 WRONG_GRADIENTS = "def mse_gradients(X, y, W, b):\n    return np.zeros_like(W), np.zeros(1)\n"
 WRONG_CLOSED_FORM = "def closed_form(X, y):\n    return np.zeros((X.shape[1], 1)), np.zeros(1)\n"
 MARKER = "/tmp/dlfs-hostile-was-here"     # a host path the learner's code tries to write
@@ -84,14 +83,14 @@ def _wrong_kernel(notebook):
 
 CASES = [
     Case("solver", FULL),
-    Case("one_mistake", FULL - 2, answers={"mse_loss": WRONG_MSE}),
+    Case("one_mistake", FULL - 2, answers={"mse_loss": SUM_INSTEAD_OF_MEAN}),
     # --- replacing functions, modules and objects ------------------------------------------------
     Case("patches_numpy", FULL - 2, answers={"mse_loss": "np.allclose = lambda *a, **k: True\n"
-                                              "np.testing.assert_allclose = lambda *a, **k: None\n" + WRONG_MSE}),
+                                              "np.testing.assert_allclose = lambda *a, **k: None\n" + SUM_INSTEAD_OF_MEAN}),
     Case("patches_builtins", FULL - 2, answers={"mse_loss": "import builtins\nbuiltins.abs = lambda x: 0\n"
-                                                 "builtins.round = lambda *a, **k: 0\n" + WRONG_MSE}),
+                                                 "builtins.round = lambda *a, **k: 0\n" + SUM_INSTEAD_OF_MEAN}),
     # (a learner who breaks what their own kernel needs loses what was not observed before it died)
-    Case("breaks_its_own_kernel", 0, "flagged", answers={"mse_loss": "import builtins\nbuiltins.max = None\n" + WRONG_MSE},
+    Case("breaks_its_own_kernel", 0, "flagged", answers={"mse_loss": "import builtins\nbuiltins.max = None\n" + SUM_INSTEAD_OF_MEAN},
          note="kernel died"),
     # (the grader's own references to dlfs.grading are bound before any learner code runs)
     Case("replaces_the_grading_module", FULL - 2, answers={"closed_form": (
@@ -207,7 +206,7 @@ CASES = [
         "sys.stderr.write('\\x1b[31mGradingError\\x1b[0m\\n')\n"
         "warnings.warn('a warning ' + 'from the learner')\n")}),
     Case("shadows_numpy", FULL, "flagged", files={"numpy.py": "raise SystemExit(1)\n"}, note="numpy.py"),
-    Case("shadows_the_course_package", FULL - 2, "flagged", answers={"mse_loss": WRONG_MSE},
+    Case("shadows_the_course_package", FULL - 2, "flagged", answers={"mse_loss": SUM_INSTEAD_OF_MEAN},
          files={"dlfs/__init__.py": "", "dlfs/grading.py": "raise SystemExit(1)\n"}, note="dlfs"),
     # --- loops and memory ------------------------------------------------------------------------------
     Case("loops_forever", FULL - 2, answers={"mse_loss": "def mse_loss(y_pred, y):\n    while True:\n        pass\n"}),
@@ -218,7 +217,7 @@ CASES = [
     Case("deleted_test_cells", FULL, "flagged", edit=_without({"test_mse_loss", "test_closed_form"}), note="test_closed_form"),
     Case("edited_test_cell", FULL, "flagged", edit=_edited_test, note="test_mse_loss"),
     Case("deleted_answer_cell", FULL - 2, "flagged", edit=_without({"mse_layer"}), note="mse_layer deleted"),
-    Case("added_cells", FULL - 2, "flagged", answers={"mse_loss": WRONG_MSE}, edit=_added_cell, note="added"),
+    Case("added_cells", FULL - 2, "flagged", answers={"mse_loss": SUM_INSTEAD_OF_MEAN}, edit=_added_cell, note="added"),
     Case("wrong_kernel_spec", FULL, edit=_wrong_kernel),
     Case("corrupt_notebook", 0, "failed", files={"01_linear_regression.ipynb": '{"cells": [ broken'},
          note="not a readable notebook"),

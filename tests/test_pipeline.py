@@ -3,6 +3,7 @@
 verdicts outside them, grades into nbgrader's gradebook), then nbgrader's own generate_feedback and
 export. Hostile and broken submissions: tests/test_hostile_submissions.py."""
 
+import concurrent.futures
 import html
 import importlib
 import json
@@ -27,10 +28,24 @@ def single_mistake(chapter):
     return importlib.import_module(f"variants.ch{chapter[:2]}").SINGLE_MISTAKE
 
 
+def reference_runs(course, chapters):
+    """Each chapter's reference run, two chapters at a time, into the grading command's cache
+    (autograder/reference/). They are most of a chapter's grading time here (every demo cell runs), each in
+    one kernel: one BLAS thread each, so that two share the cores without slowing each other."""
+    code = "import sys; from dlfs.judge.grade import prepare; prepare(sys.argv[1], sys.argv[2])"
+    environment = {**nbgrader_env(), "OPENBLAS_NUM_THREADS": "1"}
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        for done in pool.map(lambda chapter: subprocess.run([sys.executable, "-c", code, str(course.root), chapter],
+                                                            env=environment, capture_output=True, text=True),
+                             sorted(chapters, reverse=True)):     # (the later chapters' runs are the long ones)
+            assert done.returncode == 0, done.stderr[-3000:]
+
+
 @pytest.fixture(scope="module")
 def graded(built_course):
     """Three submissions per chapter, autograded, with feedback and an export."""
     course = built_course
+    reference_runs(course, CHAPTERS)
     for chapter in CHAPTERS:
         release, source = course.release(chapter), course.source(chapter)
         course.submit("solver", chapter, solved(release, source))

@@ -16,7 +16,7 @@ import urllib.request
 
 import pytest
 
-from course import Course, free_port, solved, with_answer
+from course import Course, SUM_INSTEAD_OF_MEAN, free_port, solved, with_answer
 from dlfs import build
 from dlfs.judge import gradebook, sandbox
 from dlfs.judge.grade import auto_points
@@ -27,7 +27,6 @@ pytestmark = pytest.mark.skipif((binaries() is None or not sandbox.available()) 
                                        "bubblewrap); CI installs them")
 
 CHAPTERS = ("01_linear_regression", "02_softmax")
-SUM_INSTEAD_OF_MEAN = "def mse_loss(y_pred, y):\n    return float(np.sum((y_pred - y) ** 2))\n"
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,8 @@ import pytest
 
 from course import REPO
 from dlfs.judge import sandbox
-from dlfs.judge.kernel import graded_run
+from dlfs.grading import BATCH
+from dlfs.judge.kernel import KernelRun, graded_run
 from dlfs.judge.verdict import judge
 
 pytestmark = pytest.mark.skipif(not sandbox.available() and not os.environ.get("CI"),
@@ -108,3 +109,19 @@ def test_a_kernel_that_dies_fails_what_it_did_not_reach_and_nothing_crashes(refe
     verdicts = _grade(reference, tmp_path, {"mul_layer": "import os\nos._exit(3)\n"})
     assert verdicts["test_mse_loss"] is None and verdicts["test_closed_form"] is None
     assert verdicts["test_mul_layer"] and verdicts["test_add_layer"] and verdicts["test_mse_layer"]
+
+
+@pytest.mark.parametrize("ending, error", [("", None), ("raise ValueError('part way')", "ValueError"),
+                                           ("while True:\n    pass", "TimeoutError")])
+def test_every_check_of_a_long_test_cell_reaches_the_grader(tmp_path, ending, error):
+    """The kernel sends a test cell's records in batches (dlfs.grading.BATCH records, the rest when the cell
+    ends): none is lost past a batch, nor when the cell raises or is interrupted part way."""
+    checks = 2 * BATCH + 123
+    code = (f"from dlfs.grading import check_scalar\nfor i in range({checks}):\n    check_scalar(float(i), f'v{{i}}')\n"
+            + ending)
+    with KernelRun(tmp_path, "observe", timeout=5) as kernel:
+        run = kernel.run(code, test=True)
+        after = kernel.run("check_scalar(1.0, 'next cell')", test=True)
+    assert run.error == error
+    assert [record["name"] for record in run.records] == [f"v{i}" for i in range(checks)]
+    assert [record["name"] for record in after.records] == ["next cell"]

@@ -2,8 +2,9 @@
 
 The grader sends the cells one by one, so the kernel never holds a test cell it has not reached yet.
 During a test cell, dlfs.grading (in "observe" or "reference" mode) reports every check as display
-data of type dlfs.grading.MIME; everything else the cell prints is counted and dropped, never shown to
-anyone. A cell that runs past its time limit is interrupted; a kernel that dies ends the run, and the
+data of type dlfs.grading.MIME (lists of records, sent when the grader ends the cell's grading mode, so that
+a cell with hundreds of checks costs one message, not hundreds); everything else the cell prints is counted
+and dropped, never shown to anyone. A cell that runs past its time limit is interrupted; a kernel that dies ends the run, and the
 cells it did not reach are reported as not run.
 """
 
@@ -92,7 +93,11 @@ class KernelRun:
                 return CellRun(error=setup.error or "TimeoutError", timed_out=setup.timed_out)
         result = self._execute(code, collect=test)
         if test and not self.dead:
-            self._execute("_dlfs_grading.grading_mode('direct')", collect=False)
+            # ending the mode sends the cell's records still gathered in the kernel (also after an error or an
+            # interrupt); a cell stopped for printing too much keeps none of them
+            rest = self._execute("_dlfs_grading.grading_mode('direct')", collect=True)
+            if result.error != "OutputLimitExceeded":
+                result.records += rest.records[:RECORD_LIMIT - len(result.records)]
         return result
 
     def _execute(self, code, collect):
@@ -120,9 +125,9 @@ class KernelRun:
             if kind == "status" and content.get("execution_state") == "idle":
                 return result
             if kind in ("display_data", "update_display_data") and collect:
-                record = content.get("data", {}).get(MIME)
-                if record is not None and len(result.records) < RECORD_LIMIT:
-                    result.records.append(record)
+                records = content.get("data", {}).get(MIME)
+                records = records if isinstance(records, list) else [] if records is None else [records]
+                result.records += records[:max(0, RECORD_LIMIT - len(result.records))]
             elif kind == "stream":
                 printed += len(content.get("text", ""))      # counted, never shown: it may quote the tests
                 if self.keep_printed and printed <= OUTPUT_LIMIT:
