@@ -191,9 +191,9 @@ def overhead(folder, chapter, kinds, repeats=3):
 
 def overhead_fields(seconds):
     """A record's overhead entries from overhead()'s seconds."""
-    graded, plain, same_cells = seconds
-    return {"overhead": graded / plain - 1, "overhead_same_cells": graded / same_cells - 1, "overhead_workers": 1,
-            "overhead_seconds": {"graded": graded, "plain": plain, "plain_same_cells": same_cells}}
+    graded, plain, same_code = seconds
+    return {"overhead": graded / plain - 1, "overhead_same_code": graded / same_code - 1, "overhead_workers": 1,
+            "overhead_seconds": {"graded": graded, "plain": plain, "plain_same_code": same_code}}
 
 
 def line(name, submissions, wall, busy, times):
@@ -228,12 +228,6 @@ def print_whole_course(results, learners, title="the whole course"):
                   + ("" if len(chapters) == len(results) else f" on {_numbers(chapters)}"))
 
 
-def _overhead_workers(record):
-    """At how many workers a record's overhead was measured (1 when it has the one-worker run, else its most)."""
-    counts = [int(m) for way in record["ways"] for m in re.findall(r"dlfs grade, (\d+) worker", way)]
-    return record.get("overhead_workers", 1 if 1 in counts else max(counts))
-
-
 def summary(folder, learners, chapters):
     """Print the whole course's figures from the records in ``folder``."""
     records = {}
@@ -243,10 +237,9 @@ def summary(folder, learners, chapters):
             records[chapter] = json.loads(path.read_text())
     missing = [chapter for chapter in chapters if chapter not in records]
     for chapter, record in records.items():
-        same_code = (f"{record['overhead_same_cells']:+.0%} over a plain run of the same code, "
-                     if "overhead_same_cells" in record else "")
+        same_code = f"{record['overhead_same_code']:+.0%} over a plain run of the same code, "
         print(f"{chapter}: {record['date']}, {record['cores']} cores, {record['blas']}; per-submission overhead "
-              f"{same_code}{record['overhead']:+.0%} over one of the handed-in notebook ({_overhead_workers(record)} "
+              f"{same_code}{record['overhead']:+.0%} over one of the handed-in notebook (on {record['overhead_workers']} "
               "worker(s))")
     if missing:
         print(f"not yet recorded at {learners} learners: {', '.join(missing)}")

@@ -4,8 +4,8 @@ The grader sends the cells one by one, so the kernel never holds a test cell it 
 During a test cell, dlfs.grading (in "observe" or "reference" mode) reports every check as display
 data of type dlfs.grading.MIME (lists of records, sent when the grader ends the cell's grading mode, so that
 a cell with hundreds of checks costs one message, not hundreds); everything else the cell prints is counted
-and dropped, never shown to anyone. A cell that runs past its time limit is interrupted; a kernel that dies ends the run, and the
-cells it did not reach are reported as not run.
+and dropped, never shown to anyone. A cell that runs past its time limit is interrupted; a kernel that dies
+ends the run, and the cells it did not reach are reported as not run.
 """
 
 import os
