@@ -101,7 +101,8 @@ CASES = [
         "import dlfs.grading\npasses = lambda *a, **k: a[0] if a else None\n"
         "for _name in ('check_close', 'check_shape', 'check_gradient', 'check_finite', 'call'):\n"
         "    globals()[_name] = passes\n    setattr(dlfs.grading, _name, passes)\n" + WRONG_CLOSED_FORM)}),
-    Case("mutes_ipython_display", FULL - 2, prepend={"mse_layer": "get_ipython().display_pub.publish = lambda *a, **k: None\n"}),
+    # (observations leave by the kernel's session, not IPython's display publisher: muting it hides none of them)
+    Case("mutes_ipython_display", FULL, prepend={"mse_layer": "get_ipython().display_pub.publish = lambda *a, **k: None\n"}),
     Case("forges_observations", FULL - 2, answers={"mse_loss": (
         "from IPython.display import publish_display_data\nimport dlfs.grading as g\n"
         "def mse_loss(y_pred, y):\n"

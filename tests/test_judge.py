@@ -5,6 +5,7 @@ expected; the judge compares. Chapter 01 is graded this way here, variant by var
 submissions that fool a grade decided inside the learner's kernel."""
 
 import importlib
+import json
 
 import numpy as np
 import pytest
@@ -149,6 +150,40 @@ def test_malformed_extra_and_missing_observations_fail_the_test_not_the_grader()
         verdict = judge(reference, observed)
         assert not verdict.passed and verdict.message
 
+
+
+def test_arrays_travel_as_binary_buffers_and_come_back_whole():
+    """A kernel sends its records' arrays as the message's binary buffers, one per distinct array; the grader puts
+    them back. The reference cache writes them as base64 JSON: decode reads both."""
+    x, y = grading.encode([[1.0, 2.0], [3.0, 4.0]]), grading.encode([0.5])
+    records = [{"check": "close", "name": "f", "got": x},
+               {"check": "that", "name": "g", "got": [x, None, y]},
+               {"check": "close", "name": "h", "expected": y, "mistakes": [[x, "why"]]}]
+    sent, buffers = grading.to_buffers(records)
+    assert len(buffers) == 2 and "float64" not in json.dumps(sent)          # the content is small, plain JSON
+    back = grading.from_buffers(json.loads(json.dumps(sent)), [memoryview(b) for b in buffers])
+    assert back == records
+    assert np.array_equal(grading.decode(back[2]["mistakes"][0][0]), [[1.0, 2.0], [3.0, 4.0]])
+    cached = json.loads(json.dumps(records, default=grading.json_default))
+    assert isinstance(cached[0]["got"]["float64"], str)
+    assert np.array_equal(grading.decode(cached[1]["got"][2]), [0.5])
+
+
+def test_forged_buffer_references_fail_the_test_not_the_grader():
+    reference = [{"check": "close", "name": "f(x)", "hint": None, "rtol": 1e-6, "atol": 1e-8,
+                  "expected": grading.encode([1.0, 2.0]), "mistakes": []}]
+    buffers = [grading.encode([1.0, 2.0])["float64"]]
+    for reference_to in (1, -1, True, "0", None, 0.0):
+        observed = grading.from_buffers([{"check": "close", "name": "f(x)", "got": {"shape": [2], "buffer": reference_to}}],
+                                        buffers)
+        verdict = judge(reference, observed)
+        assert not verdict.passed and verdict.message
+    deep = {"check": "close", "name": "f(x)"}
+    for _ in range(100_000):                   # deeper than any recursion could follow
+        deep = {"got": deep}
+    assert grading.from_buffers([deep], buffers) == [deep]
+    assert judge(reference, grading.from_buffers([{"check": "close", "name": "f(x)",
+                                                   "got": {"shape": [2], "buffer": 0}}], buffers)).passed
 
 def test_hidden_checks_never_show_the_expected_values(chapter):
     code = dict((a, c) for a, label, c, ok in VARIANTS.VARIANTS if label == "sum instead of mean")["mse_loss"]

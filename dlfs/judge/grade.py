@@ -42,6 +42,7 @@ from pathlib import Path
 
 import nbformat
 
+from dlfs.grading import json_default
 from dlfs.judge import class_report, cluster, gradebook, sandbox
 from dlfs.judge.hidden import leaks
 from dlfs.judge.kernel import graded_run
@@ -105,7 +106,7 @@ def reference_run(root, chapter, source, timeout):
         raise SystemExit(f"The solution of {chapter} does not pass its own tests ({broken or 'kernel died'}); "
                          "fix the source before grading.")
     cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps({"records": records, "printed": "".join(printed)}))
+    cache.write_text(json.dumps({"records": records, "printed": "".join(printed)}, default=json_default))
     return records, "".join(printed)
 
 

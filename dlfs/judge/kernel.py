@@ -3,9 +3,10 @@
 The grader sends the cells one by one, so the kernel never holds a test cell it has not reached yet.
 During a test cell, dlfs.grading (in "observe" or "reference" mode) reports every check as display
 data of type dlfs.grading.MIME (lists of records, sent when the grader ends the cell's grading mode, so that
-a cell with hundreds of checks costs one message, not hundreds); everything else the cell prints is counted
-and dropped, never shown to anyone. A cell that runs past its time limit is interrupted; a kernel that dies
-ends the run, and the cells it did not reach are reported as not run.
+a cell with hundreds of checks costs one message, not hundreds; the arrays they observed travel as the
+message's binary buffers); everything else the cell prints is counted and dropped, never shown to anyone. A
+cell that runs past its time limit is interrupted; a kernel that dies ends the run, and the cells it did not
+reach are reported as not run.
 """
 
 import os
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from jupyter_client import KernelManager
 
-from dlfs.grading import MIME
+from dlfs.grading import MIME, from_buffers
 from dlfs.judge import sandbox
 
 OUTPUT_LIMIT = 10_000_000    # characters a cell may print before it is stopped
@@ -127,7 +128,8 @@ class KernelRun:
             if kind in ("display_data", "update_display_data") and collect:
                 records = content.get("data", {}).get(MIME)
                 records = records if isinstance(records, list) else [] if records is None else [records]
-                result.records += records[:max(0, RECORD_LIMIT - len(result.records))]
+                kept = records[:max(0, RECORD_LIMIT - len(result.records))]
+                result.records += from_buffers(kept, message.get("buffers") or [])
             elif kind == "stream":
                 printed += len(content.get("text", ""))      # counted, never shown: it may quote the tests
                 if self.keep_printed and printed <= OUTPUT_LIMIT:
