@@ -302,12 +302,19 @@ _state = {"mode": "direct", "sink": None, "inputs": (), "batch": []}
 def grading_mode(mode, sink=None):
     """Set how checks behave: "direct", "observe" or "reference". Records go to ``sink.append`` if
     given (in-process runs), else to the kernel's output as display data of type MIME: lists of records,
-    sent every BATCH records and whenever the mode is set (the grader sets it after each test cell)."""
+    sent every BATCH records and whenever the mode is set (in a grading kernel every cell ends by setting it:
+    end_of_cell)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     _flush()
     _state["mode"], _state["sink"] = mode, sink
 
+
+
+def end_of_cell(result=None):
+    """A grading kernel's post_run_cell hook (dlfs.judge.kernel registers it): every cell ends in "direct" mode,
+    which sends the records it gathered, also after an error or an interrupt."""
+    grading_mode("direct")
 
 def encode(value):
     """A float64 array (or anything np.array turns into one) as a record holds it: its shape and its bytes.

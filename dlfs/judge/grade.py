@@ -218,7 +218,7 @@ class Progress:
         self.failures += row[3] == "failed"
         elapsed = time.monotonic() - self.start
         left = elapsed / self.done * (self.total - self.done)
-        took = f" in {seconds:.1f} s" if seconds is not None else ""
+        took = f" in {seconds:.2f} s" if seconds is not None else ""
         print(f"{_line(row)}   [{self.done}/{self.total} graded{took}, {self.failures} failed, "
               f"about {_duration(left)} left]", file=self.out, flush=True)
 

@@ -2,7 +2,7 @@
 
 The grader sends the cells one by one, so the kernel never holds a test cell it has not reached yet.
 During a test cell, dlfs.grading (in "observe" or "reference" mode) reports every check as display
-data of type dlfs.grading.MIME (lists of records, sent when the grader ends the cell's grading mode, so that
+data of type dlfs.grading.MIME (lists of records, sent when the cell ends, so that
 a cell with hundreds of checks costs one message, not hundreds; the arrays they observed travel as the
 message's binary buffers); everything else the cell prints is counted and dropped, never shown to anyone. A
 cell that runs past its time limit is interrupted; a kernel that dies ends the run, and the cells it did not
@@ -25,6 +25,7 @@ from dlfs.judge import sandbox
 
 OUTPUT_LIMIT = 10_000_000    # characters a cell may print before it is stopped
 RECORD_LIMIT = 10_000        # records per cell
+INTERRUPT_GRACE = 5          # seconds an interrupted cell has to stop before its kernel is shut down
 
 
 @dataclass
@@ -55,7 +56,7 @@ class KernelRun:
 
     def __init__(self, workdir, mode, sandboxed=True, timeout=60, keep_printed=False):
         self.workdir, self.mode, self.sandboxed, self.timeout = str(workdir), mode, sandboxed, timeout
-        self.keep_printed, self.dead = keep_printed, False
+        self.keep_printed, self.dead, self.hooked = keep_printed, False, False
 
     def __enter__(self):
         self._shared = tempfile.mkdtemp(prefix="dlfs-kernel-")
@@ -87,19 +88,18 @@ class KernelRun:
         """Execute one cell; returns a CellRun. Test cells run with dlfs.grading in this run's mode."""
         if self.dead:
             return CellRun(error="KernelDied")
-        if test:
-            setup = self._execute(f"import dlfs.grading as _dlfs_grading; _dlfs_grading.grading_mode({self.mode!r})",
+        if test and not self.hooked:
+            # once per kernel: every cell then ends in "direct" mode, which sends the records still gathered in the
+            # kernel, also after an error or an interrupt (one execute per test cell, not three)
+            setup = self._execute("import dlfs.grading as _dlfs_grading\n"
+                                  "get_ipython().events.register('post_run_cell', _dlfs_grading.end_of_cell)",
                                   collect=False)
             if setup.error or setup.timed_out:
                 return CellRun(error=setup.error or "TimeoutError", timed_out=setup.timed_out)
-        result = self._execute(code, collect=test)
-        if test and not self.dead:
-            # ending the mode sends the cell's records still gathered in the kernel (also after an error or an
-            # interrupt); a cell stopped for printing too much keeps none of them
-            rest = self._execute("_dlfs_grading.grading_mode('direct')", collect=True)
-            if result.error != "OutputLimitExceeded":
-                result.records += rest.records[:RECORD_LIMIT - len(result.records)]
-        return result
+            self.hooked = True
+        if test:
+            code = f"import dlfs.grading as _dlfs_grading; _dlfs_grading.grading_mode({self.mode!r})\n{code}"
+        return self._execute(code, collect=test)
 
     def _execute(self, code, collect):
         result = CellRun()
@@ -115,9 +115,14 @@ class KernelRun:
             try:
                 message = self.client.get_iopub_msg(timeout=min(1.0, max(0.05, deadline - time.monotonic())))
             except queue.Empty:
-                if time.monotonic() > deadline:
+                if time.monotonic() > deadline and not result.timed_out:
+                    # interrupted, the cell still ends (and sends its records) within INTERRUPT_GRACE seconds
                     result.timed_out, result.error = True, "TimeoutError"
-                    self._interrupt()
+                    self.manager.interrupt_kernel()
+                    deadline = time.monotonic() + INTERRUPT_GRACE
+                elif time.monotonic() > deadline:
+                    self.dead = True       # it did not stop: nothing after this cell can be trusted to run
+                    self.manager.shutdown_kernel(now=True)
                     return result
                 continue
             if message.get("parent_header", {}).get("msg_id") != msg_id:
@@ -134,23 +139,10 @@ class KernelRun:
                 printed += len(content.get("text", ""))      # counted, never shown: it may quote the tests
                 if self.keep_printed and printed <= OUTPUT_LIMIT:
                     result.printed += content.get("text", "")
-                if printed > OUTPUT_LIMIT:   # the cell fails; the rest of its output is read and dropped
-                    result.error, collect = "OutputLimitExceeded", False
-            elif kind == "error" and result.error != "OutputLimitExceeded":
+                if printed > OUTPUT_LIMIT:   # the cell fails and keeps no record; the rest of its output is dropped
+                    result.error, result.records, collect = "OutputLimitExceeded", [], False
+            elif kind == "error" and result.error not in ("OutputLimitExceeded", "TimeoutError"):
                 result.error = str(content.get("ename", "Error"))[:80]
-
-    def _interrupt(self):
-        self.manager.interrupt_kernel()
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            try:
-                message = self.client.get_iopub_msg(timeout=0.5)
-            except queue.Empty:
-                continue
-            if message["msg_type"] == "status" and message["content"].get("execution_state") == "idle":
-                return
-        self.dead = True           # it did not stop: nothing after this cell can be trusted to run
-        self.manager.shutdown_kernel(now=True)
 
 
 def graded_run(notebook, workdir, mode, answers=None, sandboxed=True, timeout=60, skip_demos=False, printed=None):
