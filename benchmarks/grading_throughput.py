@@ -183,9 +183,9 @@ def overhead(folder, chapter, kinds, repeats=3):
     plain = statistics.median(plain_run_seconds(folder, chapter, folder / "autograder" / "submitted" / s / chapter /
                                                 f"{chapter}.ipynb") for s in solvers)
     print(f"  {chapter}: per-submission overhead of the course's grading (sandbox, cell-by-cell run, verdicts; median "
-          f"of {len(solvers)} solutions on 1 worker: {graded:.1f} s) over a plain run of the same code — the solution "
-          f"with its hidden tests, demos left out ({same_code:.1f} s): {graded / same_code - 1:+.0%}; over a plain run "
-          f"of the handed-in notebook, demos in, hidden tests out ({plain:.1f} s): {graded / plain - 1:+.0%}", flush=True)
+          f"of {len(solvers)} solutions on 1 worker: {graded:.2f} s) over a plain run of the same code — the solution "
+          f"with its hidden tests, demos left out ({same_code:.2f} s): {graded / same_code - 1:+.0%}; over a plain run "
+          f"of the handed-in notebook, demos in, hidden tests out ({plain:.2f} s): {graded / plain - 1:+.0%}", flush=True)
     return graded, plain, same_code
 
 

@@ -151,7 +151,6 @@ def test_malformed_extra_and_missing_observations_fail_the_test_not_the_grader()
         assert not verdict.passed and verdict.message
 
 
-
 def test_arrays_travel_as_binary_buffers_and_come_back_whole():
     """A kernel sends its records' arrays as the message's binary buffers, one per distinct array; the grader puts
     them back. The reference cache writes them as base64 JSON: decode reads both."""
@@ -184,6 +183,18 @@ def test_forged_buffer_references_fail_the_test_not_the_grader():
     assert grading.from_buffers([deep], buffers) == [deep]
     assert judge(reference, grading.from_buffers([{"check": "close", "name": "f(x)",
                                                    "got": {"shape": [2], "buffer": 0}}], buffers)).passed
+
+
+def test_records_outside_a_kernel_without_a_sink_are_an_error_not_lost():
+    grading.grading_mode("observe")
+    try:
+        grading.check_scalar(1.0, "x")
+        with pytest.raises(RuntimeError, match="sink"):
+            grading.grading_mode("direct")
+    finally:
+        grading.grading_mode("direct")
+    assert grading._state["mode"] == "direct" and grading._state["batch"] == []
+
 
 def test_hidden_checks_never_show_the_expected_values(chapter):
     code = dict((a, c) for a, label, c, ok in VARIANTS.VARIANTS if label == "sum instead of mean")["mse_loss"]

@@ -2,11 +2,10 @@
 
 The grader sends the cells one by one, so the kernel never holds a test cell it has not reached yet.
 During a test cell, dlfs.grading (in "observe" or "reference" mode) reports every check as display
-data of type dlfs.grading.MIME (lists of records, sent when the cell ends, so that
-a cell with hundreds of checks costs one message, not hundreds; the arrays they observed travel as the
-message's binary buffers); everything else the cell prints is counted and dropped, never shown to anyone. A
-cell that runs past its time limit is interrupted; a kernel that dies ends the run, and the cells it did not
-reach are reported as not run.
+data of type dlfs.grading.MIME (lists of records, sent when the cell ends, so that a cell with hundreds of
+checks costs one message, not hundreds; the arrays they observed travel as the message's binary buffers);
+everything else the cell prints is counted and dropped, never shown to anyone. A cell that runs past its time
+limit is interrupted; a kernel that dies ends the run, and the cells it did not reach are reported as not run.
 """
 
 import os
